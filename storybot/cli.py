@@ -1,0 +1,119 @@
+"""The `storybot` command (also `python -m storybot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from storybot.config import Settings
+from storybot.errors import ConfigError, StorybotError
+from storybot.logs import setup_logging
+from storybot.models import StoryRequest
+
+log = logging.getLogger("storybot.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="storybot",
+        description="Make narrated, illustrated children's picture books.",
+    )
+    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (LOG_LEVEL)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    story = commands.add_parser("story", help="write a story with the LLM and print it")
+    story.add_argument("--era", required=True, help="시대, e.g. 조선시대")
+    story.add_argument("--place", required=True, help="장소, e.g. 궁궐")
+    story.add_argument("--characters", required=True, help='등장인물, e.g. "호랑이, 토끼"')
+    story.add_argument("--topic", required=True, help="주제, e.g. 우정")
+    story.add_argument("--language", choices=["ko", "en"], default="ko")
+    story.add_argument("--model", help="GGUF file or hf:<owner>/<repo>/<file> (LLM_MODEL)")
+    story.add_argument("--server-url", help="use this llama-server (LLM_SERVER_URL)")
+    story.add_argument("--seed", type=int, help="first seed (retries add one)")
+    story.add_argument("--json", action="store_true", help="print only the story JSON")
+    story.set_defaults(run=run_story)
+
+    doctor = commands.add_parser("doctor", help="check every component and say what to fix")
+    doctor.set_defaults(run=run_doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; expected failures print one line and exit 1, never a traceback."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.load(env_file=args.env_file, log_level=args.log_level)
+        setup_logging(settings.log_level)
+        return asyncio.run(args.run(args, settings))
+    except StorybotError as exc:
+        print(f"storybot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("storybot: interrupted", file=sys.stderr)
+        return 130
+
+
+async def run_story(args: argparse.Namespace, settings: Settings) -> int:
+    """Write one story; print each page as it arrives, then the stage time."""
+    from storybot.story import StoryAuthor, WrittenStory, make_writer
+
+    overrides: dict[str, Any] = {"llm_model": args.model, "llm_server_url": args.server_url}
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v})
+    request = _request(args)
+    writer = make_writer(settings)
+    author = StoryAuthor(
+        writer, retries=settings.llm_retries, timeout=settings.llm_timeout, seed=args.seed
+    )
+    try:
+        async for item in author.stream(request):
+            if isinstance(item, WrittenStory):
+                written = item
+            elif not args.json:
+                if item.page.page == 0:
+                    print(f"# {item.title}\n", flush=True)
+                print(f"[{item.page.page}] {item.page.text}", flush=True)
+    finally:
+        await writer.close()
+    if args.json:
+        print(json.dumps(written.story.model_dump(), ensure_ascii=False, indent=2))
+    else:
+        print(f"\ncharacter sheet: {written.story.character_sheet}")
+    print(
+        f"LLM: {written.seconds:.1f} s, {written.attempts} attempt(s), "
+        f"{written.chunks_per_second:.1f} tokens/s ({writer.name})",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _request(args: argparse.Namespace) -> StoryRequest:
+    try:
+        return StoryRequest(
+            era=args.era,
+            place=args.place,
+            characters=args.characters,
+            topic=args.topic,
+            language=args.language,
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ConfigError(f"--{error['loc'][0]}: {error['msg']}") from None
+
+
+async def run_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the table of components; exit 1 if any is unusable."""
+    from storybot.doctor import run_checks
+
+    rows = await run_checks(settings)
+    width = max(len(row.component) for row in rows)
+    for row in rows:
+        print(f"{row.component:<{width}}  {row.status:<4}  {row.detail}")
+    return 1 if any(row.status == "FAIL" for row in rows) else 0

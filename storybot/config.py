@@ -1,0 +1,162 @@
+"""Settings: one pydantic model read from the environment and `.env`.
+
+Every field is an environment key (the field name in upper case). `.env.example` lists them all.
+A bad value stops start-up with a `ConfigError` that names the key and what it allows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from dotenv import dotenv_values
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+from storybot.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+Voice = Literal["M1", "M2", "M3", "M4", "M5", "F1", "F2", "F3", "F4", "F5"]
+Language = Literal["ko", "en"]
+
+
+def _blank_to_none(value: Any) -> Any:
+    """Treat `KEY=` in .env as "not set"."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _split_urls(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+    return value
+
+
+OptionalInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
+OptionalStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
+OptionalPath = Annotated[Path | None, BeforeValidator(_blank_to_none)]
+
+
+class Settings(BaseModel):
+    """Everything storybot reads from its environment."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", validate_default=True)
+
+    # Discord
+    discord_token: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = None
+    dev_guild_id: OptionalInt = None
+    shard_count: int = Field(1, ge=1)
+    discord_api_base: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg/"
+
+    # Story writer (LLM)
+    llm_model: str = "hf:bartowski/Qwen2.5-7B-Instruct-GGUF/Qwen2.5-7B-Instruct-Q4_K_M.gguf"
+    llm_server_url: OptionalStr = None
+    llm_server_constraint: Literal["grammar", "json_schema"] = "grammar"
+    llm_n_gpu_layers: int = Field(-1, ge=-1)
+    llm_n_ctx: int = Field(8192, ge=512)
+    llm_threads: OptionalInt = None
+    llm_temperature: float = Field(0.7, ge=0.0, le=2.0)
+    llm_top_p: float = Field(0.9, gt=0.0, le=1.0)
+    llm_max_tokens: int = Field(3072, ge=64)
+    llm_retries: int = Field(2, ge=0, le=10)
+    llm_timeout: float = Field(300.0, gt=0)
+    llm_grammar: Path = PROJECT_ROOT / "grammars" / "story.gbnf"
+
+    # Images (ComfyUI)
+    comfyui_urls: Annotated[list[str], BeforeValidator(_split_urls)] = ["http://127.0.0.1:8188"]
+    comfyui_workflow: Path = PROJECT_ROOT / "workflows" / "flux_schnell.json"
+    image_width: int = Field(1024, ge=64, le=4096)
+    image_height: int = Field(1024, ge=64, le=4096)
+    image_steps: int = Field(4, ge=1, le=200)
+
+    # Narration and transcription
+    tts_engine: Literal["supertonic", "espeak"] = "supertonic"
+    tts_model_dir: OptionalPath = None
+    tts_voice: Voice = "M2"
+    stt_engine: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
+    stt_model: str = "small"
+    stt_language: Language = "ko"
+
+    # Runs
+    data_dir: Path = Path("data")
+    keep_runs: int = Field(100, ge=1)
+    shared_gpu: bool = True
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("comfyui_urls")
+    @classmethod
+    def _urls_are_http(cls, urls: list[str]) -> list[str]:
+        if not urls:
+            raise ValueError("give at least one URL, e.g. http://127.0.0.1:8188")
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return urls
+
+    @field_validator("llm_server_url")
+    @classmethod
+    def _server_is_http(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError(f"{url!r} is not an http(s) URL")
+        return url.rstrip("/") if url else url
+
+    @field_validator("llm_grammar", "comfyui_workflow")
+    @classmethod
+    def _project_relative(cls, path: Path) -> Path:
+        # `grammars/…` in .env means the project's folder when run from elsewhere.
+        if not path.is_absolute() and not path.exists() and (PROJECT_ROOT / path).exists():
+            return PROJECT_ROOT / path
+        return path
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def load(
+        cls,
+        env: Mapping[str, str] | None = None,
+        env_file: Path | str | None = ".env",
+        **overrides: Any,
+    ) -> Settings:
+        """Read settings from `.env` then the environment (which wins), then `overrides`."""
+        values: dict[str, Any] = {}
+        if env_file is not None and Path(env_file).is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if env is None else env)
+        data: dict[str, Any] = {
+            name: values[name.upper()] for name in cls.model_fields if name.upper() in values
+        }
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(_explain(exc)) from None
+
+
+def _explain(exc: ValidationError) -> str:
+    """One line per bad key: the key, the value given and what is allowed."""
+    lines = []
+    for error in exc.errors():
+        key = str(error["loc"][0]).upper() if error["loc"] else "?"
+        given = error.get("input")
+        shown = "***" if key == "DISCORD_TOKEN" else repr(given)
+        reason = error["msg"]
+        if error["type"] == "literal_error":
+            expected = error.get("ctx", {}).get("expected", "")
+            reason = f"allowed: {expected}"
+        lines.append(f"{key}={shown}: {reason}")
+    return "bad setting: " + "; ".join(lines)

@@ -1,0 +1,1 @@
+"""Engines: the heavy lifting (images, speech, transcription) behind small classes."""

@@ -1,0 +1,299 @@
+"""ComfyUI workflows: load an API-format file and fill the nodes the bot owns.
+
+The bot never guesses which node is which from class types: a workflow marks the nodes it may
+fill by their `_meta.title` (`positive` is required; `negative`, `seed`, `size` and `steps` are
+optional), so any graph a user builds in ComfyUI works once those titles are set.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storybot.errors import StorybotError
+
+STYLE_PREFIX = "watercolor painting, children's book illustration, "
+
+# The original's negative prompt against lettering: diffusion models love to scribble fake text
+# on book pages, and a picture book already has its own text.
+NO_TEXT_NEGATIVE = (
+    "text, letters, words, writing, typography, handwriting, caption, title, label, "
+    "speech bubble, watermark, signature, logo, numbers"
+)
+# A children's book must never show these, whatever the LLM's image prompt says.
+SAFETY_NEGATIVE = (
+    "nsfw, nudity, sexual, suggestive, violence, blood, gore, injury, weapon, gun, knife, "
+    "horror, scary, creepy, disturbing, smoking, alcohol, drugs"
+)
+NEGATIVE = f"{NO_TEXT_NEGATIVE}, {SAFETY_NEGATIVE}"
+
+TEXT_INPUTS = ("text", "text_g", "text_l", "clip_l", "t5xxl")
+"""Text inputs of the usual encoders (CLIPTextEncode, CLIPTextEncodeSDXL, CLIPTextEncodeFlux)."""
+SEED_INPUTS = ("seed", "noise_seed")
+MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
+
+Graph = dict[str, dict[str, Any]]
+
+
+class WorkflowError(StorybotError):
+    """The workflow file cannot be used; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """A node input that names a model file the server must have."""
+
+    node_id: str
+    class_type: str
+    input_name: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """An API-format ComfyUI graph and the ids of the nodes the bot fills."""
+
+    graph: Graph
+    titled: dict[str, str]
+    source: str = "workflow"
+
+    @classmethod
+    def load(cls, path: Path) -> Workflow:
+        """Read and check `path`; raise `WorkflowError` naming what is wrong."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise WorkflowError(f"workflow {path} does not exist (COMFYUI_WORKFLOW)") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise WorkflowError(f"workflow {path} cannot be read: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise WorkflowError(f"workflow {path} is not valid JSON: {exc}") from None
+        return cls.from_dict(data, source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "workflow") -> Workflow:
+        """Check an already-parsed graph (see `load`)."""
+        graph = _api_graph(data, source)
+        titled = _titled_nodes(graph, source)
+        if "positive" not in titled:
+            have = ", ".join(repr(_title(node)) for node in graph.values() if _title(node))
+            raise WorkflowError(
+                f"{source} has no node titled 'positive' (titles it has: {have or 'none'}); "
+                "in ComfyUI right-click the prompt's text node → Title → positive, "
+                "then export again with Export (API)"
+            )
+        _check_inputs(graph, titled, source)
+        return cls(graph=graph, titled=titled, source=source)
+
+    def fill(
+        self,
+        image_prompt: str,
+        *,
+        seed: int,
+        character_sheet: str = "",
+        width: int | None = None,
+        height: int | None = None,
+        steps: int | None = None,
+    ) -> Graph:
+        """A filled copy of the graph for one page; the loaded workflow is left as it was."""
+        graph = copy.deepcopy(self.graph)
+        _set_text(graph[self.titled["positive"]], positive_text(image_prompt, character_sheet))
+        if "negative" in self.titled:
+            node = graph[self.titled["negative"]]
+            _set_text(node, negative_text(_first_text(node)))
+        if "seed" in self.titled:
+            inputs = graph[self.titled["seed"]]["inputs"]
+            for name in SEED_INPUTS:
+                if name in inputs:
+                    inputs[name] = seed
+        if "size" in self.titled:
+            inputs = graph[self.titled["size"]]["inputs"]
+            inputs.update({k: v for k, v in (("width", width), ("height", height)) if v})
+        if steps and (steps_node := self._steps_node()) is not None:
+            graph[steps_node]["inputs"]["steps"] = steps
+        return graph
+
+    def model_inputs(self) -> list[ModelInput]:
+        """Every input naming a model file (for `storybot doctor`)."""
+        found = []
+        for node_id, node in self.graph.items():
+            for name, value in node.get("inputs", {}).items():
+                if isinstance(value, str) and value.lower().endswith(MODEL_SUFFIXES):
+                    found.append(ModelInput(node_id, node["class_type"], name, value))
+        return found
+
+    def title_of(self, node_id: str) -> str:
+        """The node's `_meta.title`, or "" when it has none."""
+        return _title(self.graph.get(node_id, {}))
+
+    def _steps_node(self) -> str | None:
+        # A node titled `steps` wins (e.g. BasicScheduler); otherwise a KSampler titled `seed`.
+        for title in ("steps", "seed"):
+            node_id = self.titled.get(title)
+            if node_id is not None and "steps" in self.graph[node_id]["inputs"]:
+                return node_id
+        return None
+
+
+def positive_text(image_prompt: str, character_sheet: str = "") -> str:
+    """The style prefix, the page's image prompt, then the book's character sheet."""
+    parts = [_clean(image_prompt), _clean(character_sheet)]
+    return STYLE_PREFIX + ", ".join(part for part in parts if part)
+
+
+def negative_text(workflow_negative: str = "") -> str:
+    """Our no-text and safety lists, plus whatever the workflow's own negative said."""
+    extra = _clean(workflow_negative)
+    return f"{NEGATIVE}, {extra}" if extra and extra not in NEGATIVE else NEGATIVE
+
+
+def _clean(text: str) -> str:
+    return text.strip().strip(",.").strip()
+
+
+def _api_graph(data: Any, source: str) -> Graph:
+    if isinstance(data, dict) and "nodes" in data and "links" in data:
+        raise WorkflowError(
+            f"{source} is a ComfyUI UI-format workflow (it has 'nodes' and 'links'); "
+            "open it in ComfyUI and save it with Workflow → Export (API)"
+        )
+    if not isinstance(data, dict) or not data:
+        raise WorkflowError(f"{source} is not an API-format workflow (expected an object of nodes)")
+    for node_id, node in data.items():
+        if not isinstance(node, dict) or not isinstance(node.get("class_type"), str):
+            raise WorkflowError(
+                f"{source}: node {node_id!r} has no class_type; is this an API-format workflow? "
+                "Export it from ComfyUI with Workflow → Export (API)"
+            )
+        if not isinstance(node.get("inputs", {}), dict):
+            raise WorkflowError(f"{source}: node {node_id!r} has inputs that are not an object")
+        node.setdefault("inputs", {})
+    return data
+
+
+def _titled_nodes(graph: Graph, source: str) -> dict[str, str]:
+    titled: dict[str, str] = {}
+    for node_id, node in graph.items():
+        title = _title(node).strip().lower()
+        if title not in ("positive", "negative", "seed", "size", "steps"):
+            continue
+        if title in titled:
+            raise WorkflowError(
+                f"{source}: two nodes are titled {title!r} ({titled[title]} and {node_id}); "
+                "give the title to one node only"
+            )
+        titled[title] = node_id
+    return titled
+
+
+def _check_inputs(graph: Graph, titled: dict[str, str], source: str) -> None:
+    """Refuse titled nodes that lack the inputs the bot must fill."""
+    needs = {"positive": TEXT_INPUTS, "negative": TEXT_INPUTS, "seed": SEED_INPUTS}
+    for title, names in needs.items():
+        node_id = titled.get(title)
+        if node_id is not None and not any(n in graph[node_id]["inputs"] for n in names):
+            node = graph[node_id]
+            raise WorkflowError(
+                f"{source}: node {node_id} ({node['class_type']}) is titled {title!r} "
+                f"but has none of the inputs {', '.join(names)}"
+            )
+    size_id = titled.get("size")
+    if size_id is not None:
+        inputs = graph[size_id]["inputs"]
+        if "width" not in inputs or "height" not in inputs:
+            raise WorkflowError(
+                f"{source}: node {size_id} ({graph[size_id]['class_type']}) is titled 'size' "
+                "but has no width/height inputs"
+            )
+
+
+def _set_text(node: dict[str, Any], text: str) -> None:
+    for name in TEXT_INPUTS:
+        if name in node["inputs"]:
+            node["inputs"][name] = text
+
+
+def _first_text(node: dict[str, Any]) -> str:
+    for name in TEXT_INPUTS:
+        value = node["inputs"].get(name)
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+def _title(node: dict[str, Any]) -> str:
+    meta = node.get("_meta")
+    title = meta.get("title") if isinstance(meta, dict) else None
+    return title if isinstance(title, str) else ""
+
+
+# Explaining the server's complaints in terms of the workflow's nodes and titles.
+
+
+def describe_refusal(answer: Any, workflow: Mapping[str, Any]) -> str:
+    """One line from a `/prompt` 400: the error, then each failing node, input and reason."""
+    if not isinstance(answer, dict):
+        return repr(answer)[:200]
+    node_errors = answer.get("node_errors") or {}
+    if isinstance(node_errors, dict) and node_errors:
+        return "; ".join(
+            _describe_node_errors(node_id, entry, workflow)
+            for node_id, entry in node_errors.items()
+        )
+    error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
+    message = str(error.get("message") or error.get("type") or "unknown error")
+    extra = error.get("extra_info") if isinstance(error.get("extra_info"), dict) else {}
+    if extra.get("node_id"):  # newer servers' missing_node_type
+        message += f" ({node_label(str(extra['node_id']), extra.get('class_type'), workflow)})"
+    elif error.get("details"):
+        message += f" ({error['details']})"
+    return message
+
+
+def _describe_node_errors(node_id: str, entry: Any, workflow: Mapping[str, Any]) -> str:
+    entry = entry if isinstance(entry, dict) else {}
+    label = node_label(node_id, entry.get("class_type"), workflow)
+    reasons = [_describe_input_error(e) for e in entry.get("errors", []) if isinstance(e, dict)]
+    return f"{label}: {', '.join(reasons) or 'invalid'}"
+
+
+def _describe_input_error(error: Mapping[str, Any]) -> str:
+    extra = error.get("extra_info") if isinstance(error.get("extra_info"), dict) else {}
+    name = extra.get("input_name")
+    if error.get("type") == "value_not_in_list":
+        config = extra.get("input_config")
+        options = config[0] if isinstance(config, list) and config else None
+        if isinstance(options, list) and "received_value" in extra:
+            have = ", ".join(map(str, options)) if options else "nothing"
+            return f"{name} {extra['received_value']!r} is not on the server (it has: {have})"
+        return (
+            f"{name} {extra.get('received_value')!r} is not on the server ({error.get('details')})"
+        )
+    text = str(error.get("message", "invalid"))
+    details = error.get("details")
+    if details and details != name:
+        text += f": {details}"
+    return f"{name}: {text}" if name else text
+
+
+def describe_execution_error(
+    data: Mapping[str, Any], workflow: Mapping[str, Any], where: str
+) -> str:
+    """One line from an `execution_error` payload: node, exception type and message."""
+    node = node_label(str(data.get("node_id", "?")), data.get("node_type"), workflow)
+    message = str(data.get("exception_message", "")).strip() or "no message"
+    kind = data.get("exception_type")
+    return f"{where} failed in {node}: {kind + ': ' if kind else ''}{message}"
+
+
+def node_label(node_id: str, class_type: Any, workflow: Mapping[str, Any]) -> str:
+    """How messages name a node: `node 30 CheckpointLoaderSimple 'Load Checkpoint'`."""
+    node = workflow.get(node_id) if isinstance(workflow.get(node_id), dict) else {}
+    class_type = class_type or node.get("class_type") or "?"
+    meta = node.get("_meta") if isinstance(node.get("_meta"), dict) else {}
+    title = meta.get("title")
+    return f"node {node_id} {class_type}" + (f" {title!r}" if title else "")

@@ -1,0 +1,23 @@
+"""Errors that reach a user or an operator as one clear line, never as a traceback."""
+
+from __future__ import annotations
+
+
+class StorybotError(Exception):
+    """Base of every error storybot expects and explains."""
+
+
+class ConfigError(StorybotError):
+    """A setting is missing or has a value that is not allowed."""
+
+
+class StoryError(StorybotError):
+    """The story could not be written: invalid output after every retry, or no LLM."""
+
+
+class LLMUnavailableError(StoryError):
+    """The LLM cannot be used at all: model file missing or corrupt, llama-server down."""
+
+
+class LLMServerError(StoryError):
+    """llama-server answered, but with an error; another attempt may succeed."""

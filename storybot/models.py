@@ -1,0 +1,208 @@
+"""Domain types: the request, the story, run state and the pipeline's events.
+
+Status, Stage, `ready_max_page` and `ready_max_audio_page` keep the original system's names
+so that its behaviour carries over; the events are what the Discord bot and the CLI render.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from storybot.config import Language, Voice
+
+PAGE_COUNT = 5
+"""Page 0 is the cover (title and one line); pages 1 to 4 are the panels."""
+
+FieldText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class FieldType(StrEnum):
+    ERA = "era"
+    PLACE = "place"
+    CHARACTERS = "characters"
+    TOPIC = "topic"
+
+
+class Status(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    INTERRUPTED = "INTERRUPTED"
+
+    @property
+    def finished(self) -> bool:
+        return self not in (Status.QUEUED, Status.RUNNING)
+
+
+class Stage(StrEnum):
+    LLM = "LLM"
+    COVER = "COVER"
+    PANEL_1 = "PANEL_1"
+    PANEL_2 = "PANEL_2"
+    PANEL_3 = "PANEL_3"
+    PANEL_4 = "PANEL_4"
+    TTS = "TTS"
+
+    @classmethod
+    def for_image(cls, page: int) -> Stage:
+        """The stage that paints `page` (0 is the cover)."""
+        return cls.COVER if page == 0 else cls(f"PANEL_{page}")
+
+
+class StoryRequest(BaseModel):
+    """What a user asks for: the four answers and how the book should sound."""
+
+    model_config = ConfigDict(frozen=True)
+
+    era: FieldText
+    place: FieldText
+    characters: FieldText
+    topic: FieldText
+    language: Language = "ko"
+    voice: Voice | None = None
+    narration: bool = True
+
+
+class Page(BaseModel):
+    """One page of the story as the LLM wrote it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    page: int = Field(ge=0, le=PAGE_COUNT - 1)
+    text: str
+    image_prompt: str
+
+
+class Story(BaseModel):
+    """The story JSON: exactly what `grammars/story.gbnf` lets the LLM write."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    character_sheet: str
+    pages: list[Page] = Field(min_length=PAGE_COUNT, max_length=PAGE_COUNT)
+
+    @field_validator("pages")
+    @classmethod
+    def _numbered_in_order(cls, pages: list[Page]) -> list[Page]:
+        numbers = [p.page for p in pages]
+        if numbers != list(range(PAGE_COUNT)):
+            raise ValueError(f"pages must be numbered 0..{PAGE_COUNT - 1} in order, got {numbers}")
+        return pages
+
+
+class PageInfo(BaseModel):
+    """A page as the run knows it: its text and the files made for it so far."""
+
+    page: int = Field(ge=0, le=PAGE_COUNT - 1)
+    title: str = ""
+    text: str = ""
+    image_path: Path | None = None
+    audio_path: Path | None = None
+    image_failed: bool = False
+
+
+class RunState(BaseModel):
+    """One book's progress, with the original's fields."""
+
+    run_id: str
+    request: StoryRequest
+    status: Status = Status.QUEUED
+    stage: Stage = Stage.LLM
+    ready_max_page: int = Field(-1, ge=-1, le=PAGE_COUNT - 1)
+    ready_max_audio_page: int = Field(-1, ge=-1, le=PAGE_COUNT - 1)
+    pages: list[PageInfo] = Field(default_factory=lambda: [PageInfo(page=i) for i in range(5)])
+    story: Story | None = None
+    error: str | None = None
+    created_at: datetime = Field(default_factory=datetime.now)
+
+
+class Book(BaseModel):
+    """A finished book: the story and where its files are."""
+
+    run_id: str
+    story: Story
+    directory: Path
+    images: list[Path | None] = Field(default_factory=lambda: [None] * PAGE_COUNT)
+    audio: list[Path | None] = Field(default_factory=lambda: [None] * PAGE_COUNT)
+    video: Path | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+# Pipeline events. The Discord layer and the CLI are two renderers of these.
+
+
+class Queued(BaseModel):
+    kind: Literal["queued"] = "queued"
+    position: int = Field(ge=0)
+
+
+class StageStarted(BaseModel):
+    kind: Literal["stage_started"] = "stage_started"
+    stage: Stage
+
+
+class StoryReady(BaseModel):
+    kind: Literal["story_ready"] = "story_ready"
+    story: Story
+
+
+class PageText(BaseModel):
+    kind: Literal["page_text"] = "page_text"
+    page: Page
+
+
+class PageImage(BaseModel):
+    kind: Literal["page_image"] = "page_image"
+    page: int = Field(ge=0, le=PAGE_COUNT - 1)
+    path: Path
+
+
+class PageAudio(BaseModel):
+    kind: Literal["page_audio"] = "page_audio"
+    page: int = Field(ge=0, le=PAGE_COUNT - 1)
+    path: Path
+
+
+class Progress(BaseModel):
+    kind: Literal["progress"] = "progress"
+    stage: Stage
+    step: int = Field(ge=0)
+    total: int = Field(ge=1)
+
+
+class Done(BaseModel):
+    kind: Literal["done"] = "done"
+    book: Book
+
+
+class Failed(BaseModel):
+    kind: Literal["failed"] = "failed"
+    error: str
+    stage: Stage | None = None
+
+
+class Cancelled(BaseModel):
+    kind: Literal["cancelled"] = "cancelled"
+
+
+Event = Annotated[
+    Queued
+    | StageStarted
+    | StoryReady
+    | PageText
+    | PageImage
+    | PageAudio
+    | Progress
+    | Done
+    | Failed
+    | Cancelled,
+    Field(discriminator="kind"),
+]

@@ -1,0 +1,105 @@
+"""A stand-in for llama-server's OpenAI-compatible API, on 127.0.0.1, for tests.
+
+It answers `POST /v1/chat/completions` the way llama-server does: one JSON body when
+`stream` is false, server-sent events (`data: {...}` chunks with `choices[0].delta.content`,
+then `data: [DONE]`) when it is true; errors as `{"error": {"code", "message", "type"}}`.
+Each answer comes from a script given by the test; every request body is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Reply:
+    """One scripted answer: content split into `chunks` pieces, or an HTTP error."""
+
+    content: str = ""
+    status: int = 200
+    error: str = "Internal Server Error"
+    chunk_size: int = 7
+    ignore_stream: bool = False  # answer with one JSON body even when asked to stream
+
+
+@dataclass
+class FakeLlamaServer:
+    replies: list[Reply] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    runner: web.AppRunner | None = None
+    url: str = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_get("/health", self._health)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append(body)
+        reply = self.replies.pop(0) if self.replies else Reply(status=500, error="no reply")
+        if reply.status != 200:
+            error = {"code": reply.status, "message": reply.error, "type": "server_error"}
+            return web.json_response({"error": error}, status=reply.status)
+        created = int(time.time())
+        if not body.get("stream") or reply.ignore_stream:
+            return web.json_response(
+                {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion",
+                    "created": created,
+                    "model": "tiny",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": reply.content},
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+                }
+            )
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        pieces = [
+            reply.content[i : i + reply.chunk_size]
+            for i in range(0, len(reply.content), reply.chunk_size)
+        ]
+        for piece in pieces:
+            chunk = {
+                "id": "chatcmpl-test",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": "tiny",
+                "choices": [{"index": 0, "finish_reason": None, "delta": {"content": piece}}],
+            }
+            await response.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
+        final = {
+            "id": "chatcmpl-test",
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": "tiny",
+            "choices": [{"index": 0, "finish_reason": "stop", "delta": {}}],
+        }
+        await response.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())
+        await response.write_eof()
+        return response
