@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -40,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     story.add_argument("--seed", type=int, help="first seed (retries add one)")
     story.add_argument("--json", action="store_true", help="print only the story JSON")
     story.set_defaults(run=run_story)
+
+    image = commands.add_parser("image", help="paint one picture with ComfyUI")
+    image.add_argument("prompt", help='what to paint, e.g. "a rabbit reading under a tree"')
+    image.add_argument("--out", required=True, type=Path, help="PNG file to write")
+    image.add_argument("--workflow", type=Path, help="API-format workflow (COMFYUI_WORKFLOW)")
+    image.add_argument("--seed", type=int, help="sampler seed (default: random)")
+    image.add_argument("--comfyui-url", help="use this server instead of COMFYUI_URLS")
+    image.set_defaults(run=run_image)
 
     doctor = commands.add_parser("doctor", help="check every component and say what to fix")
     doctor.set_defaults(run=run_doctor)
@@ -106,6 +115,20 @@ def _request(args: argparse.Namespace) -> StoryRequest:
     except ValidationError as exc:
         error = exc.errors()[0]
         raise ConfigError(f"--{error['loc'][0]}: {error['msg']}") from None
+
+
+async def run_image(args: argparse.Namespace, settings: Settings) -> int:
+    """Paint one picture; print where it is."""
+    import random
+
+    from storybot.engines.image_pool import paint_command
+
+    seed = args.seed if args.seed is not None else random.randrange(2**32)
+    path = await paint_command(
+        args.prompt, args.out, settings, workflow=args.workflow, seed=seed, url=args.comfyui_url
+    )
+    print(f"{path} (seed {seed})")
+    return 0
 
 
 async def run_doctor(args: argparse.Namespace, settings: Settings) -> int:

@@ -80,6 +80,8 @@ class Settings(BaseModel):
     image_width: int = Field(1024, ge=64, le=4096)
     image_height: int = Field(1024, ge=64, le=4096)
     image_steps: int = Field(4, ge=1, le=200)
+    comfyui_connect_timeout: float = Field(10.0, gt=0)
+    image_timeout: float = Field(300.0, gt=0)
 
     # Narration and transcription
     tts_engine: Literal["supertonic", "espeak"] = "supertonic"

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (library errors often span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 class StorybotError(Exception):
     """Base of every error storybot expects and explains."""
 

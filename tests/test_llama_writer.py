@@ -175,3 +175,17 @@ async def test_hf_spec_without_a_file_is_refused(ko_request: StoryRequest) -> No
     with pytest.raises(LLMUnavailableError, match=r"expected hf:<owner>/<repo>/<file\.gguf>"):
         await writer.load()
     await writer.close()
+
+
+async def test_hf_model_that_cannot_be_fetched_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    writer = make_writer("hf:someone/tiny-story-model-GGUF/model-Q4_K_M.gguf")
+    with pytest.raises(LLMUnavailableError) as caught:
+        await writer.load()
+    await writer.close()
+    message = str(caught.value)
+    assert "could not be fetched from Hugging Face repo someone/tiny-story-model-GGUF" in message
+    assert "set LLM_MODEL to its path" in message and "\n" not in message

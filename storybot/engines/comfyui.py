@@ -102,8 +102,15 @@ class ComfyClient:
             self._session = None
 
     async def health(self) -> dict[str, Any]:
-        """`GET /system_stats`: the server's version, Python, torch and devices."""
-        stats = await self._get_json("/system_stats")
+        """`GET /system_stats` (within the connect timeout): version, Python, torch, devices."""
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                stats = await self._get_json("/system_stats")
+        except TimeoutError:
+            raise ComfyUnavailableError(
+                f"{self._where} did not answer /system_stats within {self.connect_timeout:g} s",
+                self.url,
+            ) from None
         if not isinstance(stats, dict) or not isinstance(stats.get("system"), dict):
             raise ComfyProtocolError(f"{self._where} answered /system_stats oddly", self.url)
         return stats
@@ -184,6 +191,11 @@ class ComfyClient:
             )
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise self._unreachable(exc) from None
+        except aiohttp.SocketTimeoutError:  # a hung server: do not wait again on /prompt
+            raise ComfyUnavailableError(
+                f"{self._where} did not answer its websocket within {self.request_timeout:g} s",
+                self.url,
+            ) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("no websocket at %s (%s); polling /history instead", url, exc)
             return None

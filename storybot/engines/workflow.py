@@ -240,10 +240,8 @@ def describe_refusal(answer: Any, workflow: Mapping[str, Any]) -> str:
         return repr(answer)[:200]
     node_errors = answer.get("node_errors") or {}
     if isinstance(node_errors, dict) and node_errors:
-        return "; ".join(
-            _describe_node_errors(node_id, entry, workflow)
-            for node_id, entry in node_errors.items()
-        )
+        lines = (_describe_node_errors(n, entry, workflow) for n, entry in node_errors.items())
+        return " ".join("; ".join(lines).split())  # ComfyUI's details may span lines
     error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
     message = str(error.get("message") or error.get("type") or "unknown error")
     extra = error.get("extra_info") if isinstance(error.get("extra_info"), dict) else {}
@@ -285,7 +283,7 @@ def describe_execution_error(
 ) -> str:
     """One line from an `execution_error` payload: node, exception type and message."""
     node = node_label(str(data.get("node_id", "?")), data.get("node_type"), workflow)
-    message = str(data.get("exception_message", "")).strip() or "no message"
+    message = " ".join(str(data.get("exception_message", "")).split()) or "no message"
     kind = data.get("exception_type")
     return f"{where} failed in {node}: {kind + ': ' if kind else ''}{message}"
 

@@ -1,0 +1,235 @@
+"""Durable runs: one SQLite row per book, one folder of files per book.
+
+The store is the source of truth a restart comes back to: every state change is committed
+before its event goes out, so a crash never loses more than the step in flight. SQLite runs
+in WAL mode with `synchronous=NORMAL`; each write is well under a millisecond, so calls are
+made directly from the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import shutil
+import sqlite3
+import threading
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import Field
+
+from storybot.models import PAGE_COUNT, PageInfo, RunState, Stage, Status, Story, StoryRequest
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    requester_id INTEGER,
+    guild_id INTEGER,
+    channel_id INTEGER,
+    message_id INTEGER,
+    locale TEXT NOT NULL DEFAULT 'ko',
+    request TEXT NOT NULL,
+    status TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    ready_max_page INTEGER NOT NULL,
+    ready_max_audio_page INTEGER NOT NULL,
+    pages TEXT NOT NULL,
+    story TEXT,
+    error TEXT,
+    warnings TEXT NOT NULL DEFAULT '[]',
+    timings TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
+CREATE INDEX IF NOT EXISTS runs_by_requester ON runs (requester_id, run_id);
+"""
+
+IMAGE_NAMES = ["cover.png"] + [f"panel_{i}.png" for i in range(1, PAGE_COUNT)]
+AUDIO_NAMES = [f"page_{i}.wav" for i in range(PAGE_COUNT)]
+ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """`YYYYMMDD_HHMMSS_xxxxxx`: sorts by creation time, like the original's."""
+    return (now or datetime.now()).strftime("%Y%m%d_%H%M%S_") + secrets.token_hex(3)
+
+
+class RunRecord(RunState):
+    """A run as stored: its state plus who asked, where, and what it took."""
+
+    requester_id: int | None = None
+    guild_id: int | None = None
+    channel_id: int | None = None
+    message_id: int | None = None
+    locale: str = "ko"
+    warnings: list[str] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
+    updated_at: datetime = Field(default_factory=datetime.now)
+
+
+class RunStore:
+    """SQLite rows for runs and `outputs/{run_id}/` folders for their files."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.outputs = data_dir / "outputs"
+        self.outputs.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / "storybot.sqlite3"
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()  # one writer at a time across worker threads
+
+    def close(self) -> None:
+        self._db.close()
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.outputs / run_id
+
+    def image_path(self, run_id: str, page: int) -> Path:
+        return self.run_dir(run_id) / IMAGE_NAMES[page]
+
+    def audio_path(self, run_id: str, page: int) -> Path:
+        return self.run_dir(run_id) / AUDIO_NAMES[page]
+
+    def create(
+        self,
+        request: StoryRequest,
+        *,
+        requester_id: int | None = None,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+        locale: str = "ko",
+    ) -> RunRecord:
+        """A new QUEUED run with its folder."""
+        record = RunRecord(
+            run_id=new_run_id(),
+            request=request,
+            requester_id=requester_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            locale=locale,
+        )
+        while self.get(record.run_id) is not None:  # same second, same 24 random bits
+            record.run_id = new_run_id()
+        self.run_dir(record.run_id).mkdir(parents=True, exist_ok=True)
+        self.save(record)
+        return record
+
+    def save(self, record: RunRecord) -> None:
+        """Write the whole record and commit."""
+        record.updated_at = datetime.now()
+        row = {
+            "run_id": record.run_id,
+            "created_at": record.created_at.isoformat(),
+            "updated_at": record.updated_at.isoformat(),
+            "requester_id": record.requester_id,
+            "guild_id": record.guild_id,
+            "channel_id": record.channel_id,
+            "message_id": record.message_id,
+            "locale": record.locale,
+            "request": record.request.model_dump_json(),
+            "status": record.status.value,
+            "stage": record.stage.value,
+            "ready_max_page": record.ready_max_page,
+            "ready_max_audio_page": record.ready_max_audio_page,
+            "pages": json.dumps([p.model_dump(mode="json") for p in record.pages]),
+            "story": record.story.model_dump_json() if record.story else None,
+            "error": record.error,
+            "warnings": json.dumps(record.warnings, ensure_ascii=False),
+            "timings": json.dumps(record.timings),
+        }
+        columns = ", ".join(row)
+        marks = ", ".join(f":{name}" for name in row)
+        with self._lock:
+            self._db.execute(f"INSERT OR REPLACE INTO runs ({columns}) VALUES ({marks})", row)
+
+    def get(self, run_id: str) -> RunRecord | None:
+        row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return _record(row) if row else None
+
+    def recent(self, requester_id: int, limit: int = 10) -> list[RunRecord]:
+        """The requester's newest runs first."""
+        rows = self._db.execute(
+            "SELECT * FROM runs WHERE requester_id = ? ORDER BY run_id DESC LIMIT ?",
+            (requester_id, limit),
+        ).fetchall()
+        return [_record(row) for row in rows]
+
+    def active(self) -> list[RunRecord]:
+        """Runs still QUEUED or RUNNING, oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM runs WHERE status IN (?, ?) ORDER BY run_id",
+            tuple(s.value for s in ACTIVE),
+        ).fetchall()
+        return [_record(row) for row in rows]
+
+    def recover(self) -> list[RunRecord]:
+        """At start-up: runs a crash left QUEUED or RUNNING become INTERRUPTED."""
+        interrupted = []
+        for record in self.active():
+            record.status = Status.INTERRUPTED
+            record.error = record.error or "the bot restarted while this book was being made"
+            self.save(record)
+            interrupted.append(record)
+        if interrupted:
+            log.warning("%d run(s) were interrupted by a restart", len(interrupted))
+        return interrupted
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete the oldest finished runs beyond the newest `keep`; never an active one."""
+        rows = self._db.execute("SELECT run_id, status FROM runs ORDER BY run_id DESC").fetchall()
+        doomed = [
+            row["run_id"] for row in rows[keep:] if Status(row["status"]) not in ACTIVE
+        ]
+        for run_id in doomed:
+            with self._lock:
+                self._db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+            shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
+        if doomed:
+            log.info("Retention removed %d old run(s)", len(doomed))
+        return doomed
+
+    def reset_for_retry(self, record: RunRecord) -> RunRecord:
+        """Queue a finished run again, keeping its story and the files already made."""
+        record.status = Status.QUEUED
+        record.stage = Stage.LLM
+        record.error = None
+        record.warnings = []
+        for info in record.pages:
+            info.image_failed = False
+            if info.image_path is not None and not info.image_path.is_file():
+                info.image_path = None
+            if info.audio_path is not None and not info.audio_path.is_file():
+                info.audio_path = None
+        self.save(record)
+        return record
+
+
+def _record(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(
+        run_id=row["run_id"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        updated_at=datetime.fromisoformat(row["updated_at"]),
+        requester_id=row["requester_id"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        message_id=row["message_id"],
+        locale=row["locale"],
+        request=StoryRequest.model_validate_json(row["request"]),
+        status=Status(row["status"]),
+        stage=Stage(row["stage"]),
+        ready_max_page=row["ready_max_page"],
+        ready_max_audio_page=row["ready_max_audio_page"],
+        pages=[PageInfo.model_validate(p) for p in json.loads(row["pages"])],
+        story=Story.model_validate_json(row["story"]) if row["story"] else None,
+        error=row["error"],
+        warnings=json.loads(row["warnings"]),
+        timings=json.loads(row["timings"]),
+    )

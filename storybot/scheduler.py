@@ -1,0 +1,134 @@
+"""Who makes a book next: one running book per guild, FIFO, a per-user cap, a global limit.
+
+The original allowed one generation at a time and answered 503 to everyone else; here later
+requests wait in line and are told their position. A slot is an async context manager, so it
+is released on every path out: success, failure, cancellation while waiting or running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+from storybot.errors import StorybotError
+
+log = logging.getLogger(__name__)
+
+PositionCallback = Callable[[int], Awaitable[None] | None]
+
+
+class UserBusyError(StorybotError):
+    """The requester already has as many books queued or running as allowed."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"you already have {limit} book(s) being made; wait for it to finish")
+        self.limit = limit
+
+
+@dataclass(eq=False)
+class _Ticket:
+    run_id: str
+    guild_key: str
+    user_id: int | None
+    on_position: PositionCallback | None
+    ready: asyncio.Future[None] = field(default_factory=lambda: asyncio.Future())
+    position: int = -1
+
+
+class Scheduler:
+    """Hands out run slots; `slot()` waits in line and yields once the run may start."""
+
+    def __init__(self, concurrency: int = 1, per_user: int = 1) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.concurrency = concurrency
+        self.per_user = per_user
+        self._waiting: list[_Ticket] = []
+        self._running: dict[str, _Ticket] = {}  # run_id → ticket
+
+    @property
+    def running(self) -> list[str]:
+        return list(self._running)
+
+    @property
+    def waiting(self) -> list[str]:
+        return [ticket.run_id for ticket in self._waiting]
+
+    def position(self, run_id: str) -> int:
+        """1-based place in line, 0 when running, -1 when unknown."""
+        if run_id in self._running:
+            return 0
+        for index, ticket in enumerate(self._waiting, 1):
+            if ticket.run_id == run_id:
+                return index
+        return -1
+
+    def check_user(self, user_id: int | None) -> None:
+        """Raise UserBusyError if `user_id` is at the cap (call before creating a run)."""
+        if user_id is None or self.per_user <= 0:
+            return
+        active = [t for t in [*self._waiting, *self._running.values()] if t.user_id == user_id]
+        if len(active) >= self.per_user:
+            raise UserBusyError(self.per_user)
+
+    @contextlib.asynccontextmanager
+    async def slot(
+        self,
+        run_id: str,
+        *,
+        guild_id: int | None = None,
+        user_id: int | None = None,
+        on_position: PositionCallback | None = None,
+    ) -> AsyncIterator[None]:
+        """Wait for a turn (reporting the position as it changes), hold it, release it."""
+        self.check_user(user_id)
+        # Runs without a guild (DMs, the CLI) do not block each other.
+        guild_key = f"guild:{guild_id}" if guild_id is not None else f"run:{run_id}"
+        ticket = _Ticket(run_id, guild_key, user_id, on_position)
+        self._waiting.append(ticket)
+        try:
+            await self._advance()
+            if not ticket.ready.done():
+                await asyncio.shield(ticket.ready)
+            yield
+        finally:
+            if ticket in self._waiting:
+                self._waiting.remove(ticket)
+            self._running.pop(run_id, None)
+            if not ticket.ready.done():
+                ticket.ready.cancel()
+            await self._advance()
+
+    async def _advance(self) -> None:
+        """Start every waiter that may start, in order; tell the rest their new place."""
+        busy_guilds = {ticket.guild_key for ticket in self._running.values()}
+        for ticket in list(self._waiting):
+            if len(self._running) >= self.concurrency:
+                break
+            if ticket.guild_key in busy_guilds:
+                continue
+            self._waiting.remove(ticket)
+            self._running[ticket.run_id] = ticket
+            busy_guilds.add(ticket.guild_key)
+            ticket.position = 0
+            if not ticket.ready.done():
+                ticket.ready.set_result(None)
+        for index, ticket in enumerate(list(self._waiting), 1):
+            if ticket.position != index:
+                ticket.position = index
+                await self._tell(ticket, index)
+
+    @staticmethod
+    async def _tell(ticket: _Ticket, position: int) -> None:
+        if ticket.on_position is None:
+            return
+        try:
+            result = ticket.on_position(position)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:  # a renderer's failure must not jam the queue
+            log.exception("Queue position callback failed for run %s", ticket.run_id)

@@ -1,0 +1,174 @@
+"""The `storybot` command, run as a user runs it (a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storybot.models import Story
+from tests.fake_llama_server import FakeLlamaServer, Reply
+from tests.stories import dumps, story
+
+FIELDS = ["--era", "조선시대", "--place", "궁궐", "--characters", "호랑이, 토끼", "--topic", "우정"]
+
+
+def storybot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_", "COMFYUI_"))}
+    environment.update(env, HF_HUB_OFFLINE="1", LOG_LEVEL="WARNING")
+    return subprocess.run(
+        [sys.executable, "-m", "storybot", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_story_json(tiny_gguf: Path, tmp_path: Path) -> None:
+    result = storybot(
+        "story", *FIELDS, "--model", str(tiny_gguf), "--seed", "7", "--json", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    story = Story.model_validate(json.loads(result.stdout))
+    assert all(re.search(r"[가-힣]", page.text) for page in story.pages)
+    assert re.search(
+        r"LLM: \d+\.\d s, \d attempt\(s\), [\d.]+ tokens/s \(llama\.cpp\)", result.stderr
+    )
+
+
+def test_story_pages_print_as_they_come(tiny_gguf: Path, tmp_path: Path) -> None:
+    result = storybot("story", *FIELDS, "--seed", "7", cwd=tmp_path, LLM_MODEL=str(tiny_gguf))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("# ")
+    assert [line[:3] for line in lines if line.startswith("[")] == [
+        "[0]",
+        "[1]",
+        "[2]",
+        "[3]",
+        "[4]",
+    ]
+    assert "character sheet: " in result.stdout
+
+
+async def test_story_through_llama_server(tmp_path: Path) -> None:
+    server = FakeLlamaServer(replies=[Reply(dumps(story()))])
+    url = await server.start()
+    try:
+        import asyncio
+
+        result = await asyncio.to_thread(
+            storybot, "story", *FIELDS, "--server-url", url, "--json", cwd=tmp_path
+        )
+    finally:
+        await server.stop()
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == story()
+    assert "(llama-server)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (
+            ["--model", "/no/such/model.gguf"],
+            {},
+            r"^storybot: LLM model not found: /no/such/model\.gguf",
+        ),
+        (["--era", "   "], {}, r"^storybot: --era: String should have at least 1 character"),
+        ([], {"LLM_TEMPERATURE": "hot"}, r"^storybot: bad setting: LLM_TEMPERATURE='hot'"),
+        (
+            ["--server-url", "http://127.0.0.1:9"],
+            {},
+            r"^storybot: llama-server at .* is not reachable",
+        ),
+    ],
+)
+def test_expected_failures_are_one_line_and_exit_1(
+    tmp_path: Path, args: list[str], env: dict[str, str], expected: str
+) -> None:
+    result = storybot("story", *FIELDS, *args, cwd=tmp_path, **env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("storybot:")]
+    assert len(errors) == 1 and re.search(expected, errors[0]), result.stderr
+
+
+def test_doctor_table(tiny_gguf: Path, tmp_path: Path) -> None:
+    result = storybot("doctor", cwd=tmp_path, LLM_MODEL=str(tiny_gguf))
+    rows = {line.split("  ")[0].strip(): line for line in result.stdout.splitlines()}
+    assert re.search(r"\bOK\b", rows["package llama-cpp-python"])
+    assert re.search(r"\bOK\b", rows["package discord.py"])
+    assert re.search(r"\bOK\b.*tiny-hangul\.gguf \(\d+ MB\)", rows["LLM model"])
+    assert re.search(r"\bOK\b.*story\.gbnf", rows["story grammar"])
+    assert "ffmpeg" in rows
+    assert result.returncode in (0, 1)
+
+
+def test_doctor_says_what_to_do(tmp_path: Path) -> None:
+    missing = storybot("doctor", cwd=tmp_path, LLM_MODEL=str(tmp_path / "none.gguf"))
+    assert missing.returncode == 1
+    assert re.search(r"LLM model\s+FAIL\s+LLM model not found: .*Set LLM_MODEL", missing.stdout)
+    remote = storybot("doctor", cwd=tmp_path, LLM_MODEL="hf:someone/some-repo/model.gguf")
+    assert re.search(
+        r"LLM model\s+WARN\s+hf:someone/some-repo/model\.gguf is not downloaded yet", remote.stdout
+    )
+    down = storybot("doctor", cwd=tmp_path, LLM_SERVER_URL="http://127.0.0.1:9")
+    assert re.search(r"llama-server\s+FAIL\s+http://127\.0\.0\.1:9 is not reachable", down.stdout)
+
+
+async def test_image_command_paints_through_comfyui(tmp_path: Path) -> None:
+    import asyncio
+
+    from tests.fake_comfyui import FakeComfyUI, png_size
+
+    comfy = FakeComfyUI()
+    url = await comfy.start()
+    out = tmp_path / "rabbit.png"
+    try:
+        result = await asyncio.to_thread(
+            storybot,
+            "image",
+            "a rabbit reading under a tree",
+            "--out",
+            str(out),
+            "--seed",
+            "42",
+            "--comfyui-url",
+            url,
+            cwd=tmp_path,
+        )
+    finally:
+        await comfy.stop()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{out} (seed 42)"
+    assert png_size(out.read_bytes()) == (1024, 1024)
+    texts = [n["inputs"].get("text", "") for n in comfy.prompts[0]["prompt"].values()]
+    assert any("a rabbit reading under a tree" in text for text in texts)
+
+
+def test_image_command_with_comfyui_down_is_one_line(tmp_path: Path) -> None:
+    result = storybot(
+        "image",
+        "a rabbit",
+        "--out",
+        str(tmp_path / "x.png"),
+        "--comfyui-url",
+        "http://127.0.0.1:9",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert re.search(
+        r"^storybot: ComfyUI at http://127\.0\.0\.1:9 is not reachable",
+        result.stderr,
+        flags=re.MULTILINE,
+    )
+    assert not (tmp_path / "x.png").exists()
