@@ -1,0 +1,162 @@
+"""The read-along MP4: each page's picture for as long as its narration, with short crossfades.
+
+Built with ffmpeg-python as one filter graph: every picture is looped for its page's length
+(plus the fade into the next page), the pictures are joined with `xfade`, and the narration of
+each page is padded with silence to the same length and concatenated, so page k's voice starts
+as page k's picture fades in. H.264 + AAC, yuv420p and `+faststart` play inline in Discord and
+in browsers; the video bitrate is capped so the file stays under the size limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import ffmpeg
+import soundfile
+
+from storybot.errors import StorybotError, one_line
+
+log = logging.getLogger(__name__)
+
+FPS = 24
+AUDIO_RATE = 44100
+AUDIO_BITRATE = 96_000
+BACKGROUND = "0xFFF8E7"  # a warm paper colour for a page whose picture failed
+
+
+class BookError(StorybotError):
+    """The MP4 could not be made; the rest of the book is unaffected."""
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """How the read-along video is cut."""
+
+    size: int = 1024  # square frame, pixels
+    fade: float = 0.5  # crossfade between pages, seconds
+    gap: float = 0.6  # silence after each page's narration, seconds
+    silent_page: float = 4.0  # how long a page without narration stays up, seconds
+    max_bytes: int = 8 * 1024 * 1024
+
+
+def page_durations(audio: list[Path | None], options: VideoOptions) -> list[float]:
+    """Seconds each page stays up: its narration plus a gap, or the fixed silent time."""
+    durations = []
+    for path in audio:
+        if path is not None and path.is_file():
+            durations.append(soundfile.info(str(path)).duration + options.gap)
+        else:
+            durations.append(options.silent_page)
+    return durations
+
+
+def _video_bitrate(total_seconds: float, options: VideoOptions) -> int:
+    """Bits per second that keep video + audio under `max_bytes` (10 % headroom)."""
+    budget = options.max_bytes * 8 * 0.9 / max(total_seconds, 1.0)
+    return max(100_000, int(budget - AUDIO_BITRATE))
+
+
+def build_graph(
+    images: list[Path | None],
+    audio: list[Path | None],
+    out: Path,
+    options: VideoOptions,
+) -> ffmpeg.nodes.OutputStream:
+    """The ffmpeg graph for the book (not run)."""
+    durations = page_durations(audio, options)
+    last = len(images) - 1
+    size = options.size
+    videos = []
+    for index, image in enumerate(images):
+        length = durations[index] + (options.fade if index < last else 0.0)
+        if image is not None and image.is_file():
+            stream = ffmpeg.input(str(image), loop=1, t=f"{length:.3f}", framerate=FPS).video
+            stream = stream.filter("scale", size, size, force_original_aspect_ratio="decrease")
+            stream = stream.filter("pad", size, size, "(ow-iw)/2", "(oh-ih)/2", color=BACKGROUND)
+        else:
+            source = f"color=c={BACKGROUND}:s={size}x{size}:r={FPS}"
+            stream = ffmpeg.input(source, f="lavfi", t=f"{length:.3f}").video
+        videos.append(stream.filter("setsar", 1).filter("fps", FPS).filter("format", "yuv420p"))
+    video = videos[0]
+    offset = 0.0
+    for index in range(1, len(videos)):
+        offset += durations[index - 1]
+        video = ffmpeg.filter(
+            [video, videos[index]],
+            "xfade",
+            transition="fade",
+            duration=options.fade,
+            offset=f"{offset:.3f}",
+        )
+    sounds = []
+    for index, path in enumerate(audio):
+        length = f"{durations[index]:.3f}"
+        if path is not None and path.is_file():
+            sound = ffmpeg.input(str(path)).audio.filter("aresample", AUDIO_RATE)
+            sound = sound.filter("aformat", channel_layouts="mono").filter("apad")
+            sound = sound.filter("atrim", duration=length)
+        else:
+            source = f"anullsrc=r={AUDIO_RATE}:cl=mono"
+            sound = ffmpeg.input(source, f="lavfi", t=length).audio
+        sounds.append(sound.filter("asetpts", "PTS-STARTPTS"))
+    narration = ffmpeg.concat(*sounds, v=0, a=1)
+    bitrate = _video_bitrate(sum(durations), options)
+    return ffmpeg.output(
+        video,
+        narration,
+        str(out),
+        vcodec="libx264",
+        preset="veryfast",
+        tune="stillimage",
+        crf=23,
+        maxrate=bitrate,
+        bufsize=bitrate * 2,
+        pix_fmt="yuv420p",
+        r=FPS,
+        acodec="aac",
+        audio_bitrate=AUDIO_BITRATE,
+        ar=AUDIO_RATE,
+        ac=1,
+        movflags="+faststart",
+    ).overwrite_output()
+
+
+def make_video_blocking(
+    images: list[Path | None], audio: list[Path | None], out: Path, options: VideoOptions
+) -> Path:
+    """Encode the book to `out` (through a temporary name); BookError says why it could not."""
+    if shutil.which("ffmpeg") is None:
+        raise BookError("ffmpeg is not installed (apt-get install ffmpeg): no read-along video")
+    if not images:
+        raise BookError("a book without pages has no video")
+    part = out.with_name(out.stem + ".part.mp4")
+    graph = build_graph(images, audio, part, options)
+    try:
+        graph.run(quiet=True)
+    except ffmpeg.Error as exc:
+        part.unlink(missing_ok=True)
+        tail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-3:]
+        raise BookError(f"ffmpeg could not make the video: {one_line(' '.join(tail))}") from None
+    size = part.stat().st_size
+    if size > options.max_bytes:
+        log.warning(
+            "book video is %.1f MB, over the %.1f MB cap", size / 2**20, options.max_bytes / 2**20
+        )
+    part.replace(out)
+    return out
+
+
+async def make_video(
+    images: list[Path | None],
+    audio: list[Path | None],
+    out: Path,
+    options: VideoOptions | None = None,
+) -> Path:
+    """`make_video_blocking` in a worker thread, off the event loop."""
+    return await asyncio.to_thread(
+        make_video_blocking, images, audio, out, options or VideoOptions()
+    )
