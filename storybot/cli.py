@@ -20,6 +20,8 @@ from storybot.models import StoryRequest
 
 log = logging.getLogger("storybot.cli")
 
+VOICES = [f"{kind}{n}" for kind in "MF" for n in range(1, 6)]
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -49,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     image.add_argument("--seed", type=int, help="sampler seed (default: random)")
     image.add_argument("--comfyui-url", help="use this server instead of COMFYUI_URLS")
     image.set_defaults(run=run_image)
+
+    say = commands.add_parser("say", help="narrate a text into a WAV file")
+    say.add_argument("text", help='what to say, e.g. "옛날 옛적에…"')
+    say.add_argument("--out", required=True, type=Path, help="WAV file to write")
+    say.add_argument("--voice", choices=VOICES, help="M1-M5, F1-F5 (TTS_VOICE)")
+    say.add_argument("--language", choices=["ko", "en"], default="ko")
+    say.set_defaults(run=run_say)
 
     doctor = commands.add_parser("doctor", help="check every component and say what to fix")
     doctor.set_defaults(run=run_doctor)
@@ -128,6 +137,15 @@ async def run_image(args: argparse.Namespace, settings: Settings) -> int:
         args.prompt, args.out, settings, workflow=args.workflow, seed=seed, url=args.comfyui_url
     )
     print(f"{path} (seed {seed})")
+    return 0
+
+
+async def run_say(args: argparse.Namespace, settings: Settings) -> int:
+    """Narrate one text; print where the WAV is and how long it plays."""
+    from storybot.engines.tts import say_command
+
+    result = await say_command(args.text, args.out, settings, args.voice, args.language)
+    print(f"{result.path} ({result.seconds:.2f} s, {result.sample_rate} Hz, {result.engine})")
     return 0
 
 

@@ -73,6 +73,7 @@ class Settings(BaseModel):
     llm_retries: int = Field(2, ge=0, le=10)
     llm_timeout: float = Field(300.0, gt=0)
     llm_grammar: Path = PROJECT_ROOT / "grammars" / "story.gbnf"
+    llm_keep_loaded: bool = True
 
     # Images (ComfyUI)
     comfyui_urls: Annotated[list[str], BeforeValidator(_split_urls)] = ["http://127.0.0.1:8188"]
@@ -87,6 +88,9 @@ class Settings(BaseModel):
     tts_engine: Literal["supertonic", "espeak"] = "supertonic"
     tts_model_dir: OptionalPath = None
     tts_voice: Voice = "M2"
+    tts_workers: int = Field(2, ge=1, le=16)
+    tts_speed: float = Field(1.05, gt=0.3, le=3.0)
+    tts_steps: int = Field(10, ge=1, le=100)
     stt_engine: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     stt_model: str = "small"
     stt_language: Language = "ko"
@@ -95,6 +99,9 @@ class Settings(BaseModel):
     data_dir: Path = Path("data")
     keep_runs: int = Field(100, ge=1)
     shared_gpu: bool = True
+    safety_screen: bool = True
+    max_books_per_user: int = Field(1, ge=0)
+    video_max_mb: float = Field(8.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("comfyui_urls")

@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS runs (
     story TEXT,
     error TEXT,
     warnings TEXT NOT NULL DEFAULT '[]',
-    timings TEXT NOT NULL DEFAULT '{}'
+    timings TEXT NOT NULL DEFAULT '{}',
+    image_seed INTEGER
 );
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
 CREATE INDEX IF NOT EXISTS runs_by_requester ON runs (requester_id, run_id);
@@ -68,6 +69,7 @@ class RunRecord(RunState):
     locale: str = "ko"
     warnings: list[str] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
+    image_seed: int | None = None  # one seed per book, so its pages look alike
     updated_at: datetime = Field(default_factory=datetime.now)
 
 
@@ -144,6 +146,7 @@ class RunStore:
             "error": record.error,
             "warnings": json.dumps(record.warnings, ensure_ascii=False),
             "timings": json.dumps(record.timings),
+            "image_seed": record.image_seed,
         }
         columns = ", ".join(row)
         marks = ", ".join(f":{name}" for name in row)
@@ -232,4 +235,5 @@ def _record(row: sqlite3.Row) -> RunRecord:
         error=row["error"],
         warnings=json.loads(row["warnings"]),
         timings=json.loads(row["timings"]),
+        image_seed=row["image_seed"],
     )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from supertonic import UnicodeProcessor
 
 from storybot.config import Settings
 from storybot.engines.tts import (
@@ -99,11 +103,11 @@ async def test_emoji_laden_text_is_narrated(narrator: SupertonicNarrator, tmp_pa
 
 
 async def test_hanja_and_other_unsupported_characters_are_cleaned(
-    narrator: SupertonicNarrator, tmp_path: Path
+    narrator: SupertonicNarrator, model_dir: Path, tmp_path: Path
 ) -> None:
     raw = "王子 왕자님이 café에 갔어요 ~ «안녕»™ ☃ 𝔸"
     await narrator.load()
-    processor = narrator._loaded().model.text_processor
+    processor = UnicodeProcessor(str(model_dir / "onnx" / "unicode_indexer.json"))
     assert not processor.validate_text(raw)[0]  # the model itself would refuse this page
     spoken = narrator.clean(raw)
     assert spoken == "왕자님이 cafe에 갔어요 ~ 안녕 TM A"
@@ -188,11 +192,11 @@ async def test_event_loop_stays_free_during_synthesis(
 
     ticker = asyncio.create_task(tick())
     started = time.perf_counter()
-    await narrator.narrate(KO_LONG * 6, tmp_path / "long.wav")
+    await narrator.narrate(KO_LONG * 20, tmp_path / "long.wav")
     elapsed = time.perf_counter() - started
     ticker.cancel()
     assert len(gaps) >= 5, f"synthesis took {elapsed:.2f}s but the loop ticked {len(gaps)} times"
-    assert max(gaps) < max(0.25, elapsed / 3)
+    assert max(gaps) < 0.1
 
 
 async def test_missing_model_folder_fails_fast_and_clearly(tmp_path: Path) -> None:
@@ -216,6 +220,54 @@ async def test_incomplete_model_folder_names_the_missing_file(
     with pytest.raises(TTSError, match=r"missing onnx/vector_estimator\.onnx\)"):
         await narrator.load()
     await narrator.close()
+
+
+async def test_corrupt_model_is_a_clear_error(model_dir: Path, tmp_path: Path) -> None:
+    corrupt = shutil.copytree(model_dir, tmp_path / "corrupt")
+    (corrupt / "onnx" / "vocoder.onnx").write_bytes(b"not an onnx model")
+    narrator = SupertonicNarrator(corrupt)
+    with pytest.raises(TTSError, match="could not be loaded"):
+        await narrator.load()
+    await narrator.close()
+
+
+async def test_without_tts_model_dir_supertonic_cache_is_used(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from supertonic import loader
+
+    def no_download(*args: object) -> None:
+        raise AssertionError("the cached model must not be downloaded again")
+
+    monkeypatch.setattr(loader, "download_model", no_download)
+    monkeypatch.setenv("SUPERTONIC_CACHE_DIR", str(model_dir))
+    narrator = SupertonicNarrator(None)
+    result = await narrator.narrate(KO_SHORT, tmp_path / "cached.wav")
+    assert result.seconds > 1.0
+    await narrator.close()
+
+
+def test_failed_download_says_what_to_do(tmp_path: Path) -> None:
+    """The real download path, with the hub unreachable (offline mode), through `storybot say`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TTS_")}
+    env.update(
+        HF_HUB_OFFLINE="1",
+        HF_HOME=str(tmp_path / "hf"),
+        SUPERTONIC_CACHE_DIR=str(tmp_path / "empty-cache"),
+        LOG_LEVEL="ERROR",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "storybot", "say", "안녕", "--out", str(tmp_path / "x.wav")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "400 MB" in result.stderr and "TTS_MODEL_DIR" in result.stderr
+    assert not (tmp_path / "x.wav").exists()
 
 
 async def test_bad_voice_and_language_are_refused(narrator: SupertonicNarrator) -> None:
@@ -249,8 +301,8 @@ def test_factory_follows_tts_engine(model_dir: Path) -> None:
     supertonic = make_narrator(settings_for(tts_model_dir=str(model_dir), tts_voice="F3"))
     assert isinstance(supertonic, SupertonicNarrator)
     assert supertonic.voice == "F3" and supertonic.speed == 1.05 and supertonic.steps == 10
-    espeak = make_narrator(settings_for(tts_engine="espeak"), workers=3)
-    assert isinstance(espeak, EspeakNarrator)
+    espeak = make_narrator(settings_for(tts_engine="espeak", tts_workers="3", tts_speed="1.2"))
+    assert isinstance(espeak, EspeakNarrator) and espeak.speed == 1.2
 
 
 async def test_doctor_rows(model_dir: Path, tmp_path: Path) -> None:

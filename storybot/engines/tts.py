@@ -8,7 +8,6 @@ without the Supertonic model.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import re
@@ -26,7 +25,7 @@ import soundfile as sf
 
 from storybot.config import Language, Settings, Voice
 from storybot.doctor import Check, CheckStatus
-from storybot.errors import StorybotError
+from storybot.errors import StorybotError, one_line
 from storybot.logs import timing
 
 if TYPE_CHECKING:
@@ -39,11 +38,9 @@ DEFAULT_STEPS = 10
 DEFAULT_WORKERS = 2
 SUPERTONIC_MODEL = "supertonic-3"
 SUPERTONIC_SIZE = "about 400 MB"
+_GRAPHS = ("duration_predictor", "text_encoder", "vector_estimator", "vocoder")
 SUPERTONIC_FILES = (
-    "onnx/duration_predictor.onnx",
-    "onnx/text_encoder.onnx",
-    "onnx/vector_estimator.onnx",
-    "onnx/vocoder.onnx",
+    *(f"onnx/{g}.onnx" for g in _GRAPHS),
     "onnx/tts.json",
     "onnx/unicode_indexer.json",
 )
@@ -52,9 +49,10 @@ ESPEAK_PROGRAM = "espeak-ng"
 ESPEAK_LANGUAGES: dict[str, str] = {"ko": "ko", "en": "en-us"}
 ESPEAK_WPM = 175  # espeak-ng's own default rate; `speed` scales it like Supertonic's
 ESPEAK_TIMEOUT = 60.0
+ESPEAK_RATE = 22050  # espeak-ng's fixed output rate
 SILENCE_DBFS = -50.0
 KEPT_TAIL = 0.15  # seconds of quiet kept after the last sound, so the voice does not clip
-EMPTY_PAGE = 0.5  # seconds of silence for a page with nothing speakable
+EMPTY_PAGE = KEPT_TAIL  # seconds of silence for a page with nothing speakable
 
 # Emoji, pictographs, control and format characters (ZWJ, variation selectors) are never read.
 _DROPPED_CATEGORIES = frozenset({"So", "Sk", "Cc", "Cf", "Cs", "Co", "Cn"})
@@ -145,6 +143,11 @@ def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> float:
     return len(mono) / sample_rate
 
 
+def write_silence(path: Path, sample_rate: int) -> float:
+    """A short silent WAV, for a page with nothing speakable, so the book stays whole."""
+    return write_wav(path, np.zeros(int(EMPTY_PAGE * sample_rate), np.float32), sample_rate)
+
+
 def missing_model_files(model_dir: Path) -> list[str]:
     """The Supertonic files absent from `model_dir` (empty when the folder is complete)."""
     missing = [name for name in SUPERTONIC_FILES if not (model_dir / name).is_file()]
@@ -153,12 +156,9 @@ def missing_model_files(model_dir: Path) -> list[str]:
     return missing
 
 
-def _check_voice(voice: str) -> None:
+def _check_request(voice: str, language: str = "ko") -> None:
     if voice not in VOICES:
         raise TTSError(f"unknown voice {voice!r}: choose one of {', '.join(VOICES)}")
-
-
-def _check_language(language: str) -> None:
     if language not in ESPEAK_LANGUAGES:
         raise TTSError(f"unknown language {language!r}: choose one of ko, en")
 
@@ -182,7 +182,7 @@ class SupertonicNarrator:
         workers: int = DEFAULT_WORKERS,
         threads: int | None = None,
     ) -> None:
-        _check_voice(voice)
+        _check_request(voice)
         self.model_dir = model_dir
         self.voice = voice
         self.model = model
@@ -196,27 +196,6 @@ class SupertonicNarrator:
         self._speakable: dict[str, bool] = {}
         self._load_lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="tts")
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        workers: int = DEFAULT_WORKERS,
-        speed: float = DEFAULT_SPEED,
-        steps: int = DEFAULT_STEPS,
-    ) -> SupertonicNarrator:
-        return cls(
-            settings.tts_model_dir,
-            voice=settings.tts_voice,
-            workers=workers,
-            speed=speed,
-            steps=steps,
-        )
-
-    @property
-    def sample_rate(self) -> int:
-        return self._loaded().sample_rate
 
     async def load(self) -> None:
         """Load the model (once) in the worker pool, off the event loop."""
@@ -246,31 +225,30 @@ class SupertonicNarrator:
                     "unset TTS_MODEL_DIR to let supertonic download it once, "
                     "or set TTS_ENGINE=espeak"
                 )
-        try:
-            from supertonic import TTS
-            from supertonic.config import get_model_cache_dir
-        except ImportError as exc:
-            raise TTSError(f"the supertonic package is missing ({exc}): pip install -e .") from None
+        from supertonic import TTS, loader
+        from supertonic.config import get_model_cache_dir
+
         folder = self.model_dir or get_model_cache_dir(self.model)
         if self.model_dir is None and missing_model_files(folder):
-            log.info(
-                "Downloading Supertonic %s (%s) once into %s", self.model, SUPERTONIC_SIZE, folder
-            )
+            with timing(log, f"Supertonic {self.model} download ({SUPERTONIC_SIZE}) to {folder}"):
+                try:
+                    loader.download_model(folder, self.model)
+                except Exception as exc:  # supertonic wraps every hub failure in RuntimeError
+                    raise TTSError(
+                        f"the Supertonic model ({SUPERTONIC_SIZE}) could not be downloaded into "
+                        f"{folder}: {one_line(exc)}. Download it elsewhere and set TTS_MODEL_DIR "
+                        "to it, "
+                        "or set TTS_ENGINE=espeak"
+                    ) from None
         with timing(log, f"Supertonic model load from {folder}"):
             try:
                 tts = TTS(
                     model=self.model,
                     model_dir=folder,
-                    auto_download=self.model_dir is None,
+                    auto_download=False,
                     intra_op_num_threads=self.threads,
                     inter_op_num_threads=1,
                 )
-            except RuntimeError as exc:  # supertonic's wrapper around every download failure
-                raise TTSError(
-                    f"the Supertonic model ({SUPERTONIC_SIZE}) could not be downloaded into "
-                    f"{folder}: {exc}. Download it elsewhere and set TTS_MODEL_DIR to its folder, "
-                    "or set TTS_ENGINE=espeak"
-                ) from None
             except Exception as exc:  # corrupt ONNX or JSON comes in several exception types
                 raise TTSError(
                     f"the Supertonic model in {folder} could not be loaded: "
@@ -309,8 +287,7 @@ class SupertonicNarrator:
         voice: Voice | None = None,
     ) -> NarrationResult:
         """Synthesise `text` into a WAV at `out_path` (44.1 kHz, 16-bit mono)."""
-        _check_language(language)
-        _check_voice(voice or self.voice)
+        _check_request(voice or self.voice, language)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor, self._narrate_blocking, text, out_path, language, voice or self.voice
@@ -325,20 +302,20 @@ class SupertonicNarrator:
         with timing(log, f"TTS {out_path.name} ({len(spoken)} chars, {language}, {voice})"):
             if not has_words(spoken):
                 log.warning("Nothing speakable in %r; %s is silence", text[:40], out_path.name)
-                samples = np.zeros(int(EMPTY_PAGE * tts.sample_rate), dtype=np.float32)
-            else:
-                try:
-                    samples, _ = tts.synthesize(
-                        spoken,
-                        voice_style=style,
-                        total_steps=self.steps,
-                        speed=self.speed,
-                        lang=language,
-                    )
-                except Exception as exc:  # ONNX Runtime and supertonic raise several types
-                    raise TTSError(
-                        f"Supertonic failed on {out_path.name}: {type(exc).__name__}: {exc}"
-                    ) from None
+                seconds = write_silence(out_path, tts.sample_rate)
+                return NarrationResult(out_path, seconds, tts.sample_rate, self.name)
+            try:
+                samples, _ = tts.synthesize(
+                    spoken,
+                    voice_style=style,
+                    total_steps=self.steps,
+                    speed=self.speed,
+                    lang=language,
+                )
+            except Exception as exc:  # ONNX Runtime and supertonic raise several types
+                raise TTSError(
+                    f"Supertonic failed on {out_path.name}: {type(exc).__name__}: {exc}"
+                ) from None
             seconds = write_wav(out_path, samples, tts.sample_rate)
         return NarrationResult(out_path, seconds, tts.sample_rate, self.name)
 
@@ -362,22 +339,11 @@ class EspeakNarrator:
         workers: int = DEFAULT_WORKERS,
         program: str = ESPEAK_PROGRAM,
     ) -> None:
-        _check_voice(voice)
+        _check_request(voice)
         self.voice = voice
         self.speed = speed
         self.program = program
         self._slots = asyncio.Semaphore(max(1, workers))
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        workers: int = DEFAULT_WORKERS,
-        speed: float = DEFAULT_SPEED,
-        steps: int = DEFAULT_STEPS,  # espeak-ng has no diffusion steps
-    ) -> EspeakNarrator:
-        return cls(voice=settings.tts_voice, workers=workers, speed=speed)
 
     def _path(self) -> str:
         path = shutil.which(self.program)
@@ -392,9 +358,6 @@ class EspeakNarrator:
         """Nothing to load; only check that the program exists."""
         self._path()
 
-    def clean(self, text: str) -> str:
-        return clean_text(text)
-
     async def narrate(
         self,
         text: str,
@@ -403,27 +366,21 @@ class EspeakNarrator:
         language: Language = "ko",
         voice: Voice | None = None,
     ) -> NarrationResult:
-        """Speak `text` with espeak-ng's voice for `language`; M1..F5 pick its m/f variants."""
-        _check_language(language)
+        """Speak `text` into a WAV at `out_path` (22.05 kHz, 16-bit mono)."""
         voice = voice or self.voice
-        _check_voice(voice)
+        _check_request(voice, language)
         program = self._path()
         spoken = clean_text(text)
         if not has_words(spoken):
             log.warning("Nothing speakable in %r; %s is silence", text[:40], out_path.name)
-            spoken = " "
+            seconds = await asyncio.to_thread(write_silence, out_path, ESPEAK_RATE)
+            return NarrationResult(out_path, seconds, ESPEAK_RATE, self.name)
         out_path.parent.mkdir(parents=True, exist_ok=True)
         raw = out_path.with_name(out_path.name + ".espeak")
-        command = [
-            program,
-            "-v",
-            f"{ESPEAK_LANGUAGES[language]}+{voice.lower()}",
-            "-s",
-            str(round(ESPEAK_WPM * self.speed)),
-            "-w",
-            str(raw),
-            "--stdin",
-        ]
+        # M1..M5/F1..F5 become espeak-ng's m1..m5/f1..f5 variants of the language's voice.
+        espeak_voice = f"{ESPEAK_LANGUAGES[language]}+{voice.lower()}"
+        wpm = str(round(ESPEAK_WPM * self.speed))
+        command = [program, "-v", espeak_voice, "-s", wpm, "-w", str(raw), "--stdin"]
         async with self._slots:
             with timing(log, f"TTS {out_path.name} ({len(spoken)} chars, espeak-ng {language})"):
                 process = await asyncio.create_subprocess_exec(
@@ -439,8 +396,10 @@ class EspeakNarrator:
                 except TimeoutError:
                     process.kill()
                     await process.wait()
+                    raw.unlink(missing_ok=True)
                     raise TTSError(f"espeak-ng took over {ESPEAK_TIMEOUT:.0f} s") from None
                 if process.returncode != 0 or not raw.is_file():
+                    raw.unlink(missing_ok=True)
                     detail = stderr.decode("utf-8", "replace").strip()
                     raise TTSError(f"espeak-ng failed ({process.returncode}): {detail}")
                 seconds, rate = await asyncio.to_thread(self._finish, raw, out_path)
@@ -458,28 +417,25 @@ class EspeakNarrator:
         """Nothing is kept between pages."""
 
 
-_ENGINES: dict[str, Callable[..., Narrator]] = {
-    "supertonic": SupertonicNarrator.from_settings,
-    "espeak": EspeakNarrator.from_settings,
-}
-
-
-def make_narrator(
-    settings: Settings,
-    *,
-    workers: int = DEFAULT_WORKERS,
-    speed: float = DEFAULT_SPEED,
-    steps: int = DEFAULT_STEPS,
-) -> Narrator:
+def make_narrator(settings: Settings) -> Narrator:
     """The narrator `TTS_ENGINE` selects, configured from `settings`."""
-    return _ENGINES[settings.tts_engine](settings, workers=workers, speed=speed, steps=steps)
+    workers, speed, steps = settings.tts_workers, settings.tts_speed, settings.tts_steps
+    engines: dict[str, Callable[[], Narrator]] = {
+        "supertonic": lambda: SupertonicNarrator(
+            settings.tts_model_dir,
+            voice=settings.tts_voice,
+            speed=speed,
+            steps=steps,
+            workers=workers,
+        ),
+        "espeak": lambda: EspeakNarrator(voice=settings.tts_voice, speed=speed, workers=workers),
+    }
+    return engines[settings.tts_engine]()
 
 
 async def _supertonic_row(settings: Settings) -> tuple[CheckStatus, str]:
-    try:
-        from supertonic.config import get_model_cache_dir
-    except ImportError:
-        return "FAIL", "package supertonic missing: pip install -e ."
+    from supertonic.config import get_model_cache_dir
+
     if settings.tts_model_dir is not None:
         folder = settings.tts_model_dir
         missing = missing_model_files(folder)
@@ -495,10 +451,6 @@ async def _supertonic_row(settings: Settings) -> tuple[CheckStatus, str]:
                 f"model not downloaded yet: the first narration fetches {SUPERTONIC_SIZE} "
                 f"into {folder} (or set TTS_MODEL_DIR)"
             )
-    try:
-        json.loads((folder / "onnx" / "tts.json").read_text(encoding="utf-8"))["ae"]["sample_rate"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return "FAIL", f"{folder}/onnx/tts.json is unreadable: {exc!r}"
     if not (folder / "voice_styles" / f"{settings.tts_voice}.json").is_file():
         return "FAIL", f"voice {settings.tts_voice} (TTS_VOICE) missing in {folder}/voice_styles"
     return "OK", f"model in {folder}, voice {settings.tts_voice}"

@@ -41,8 +41,10 @@ class LlamaCppWriter:
         n_ctx: int = 8192,
         threads: int | None = None,
         sampling: Sampling | None = None,
+        keep_loaded: bool = True,
     ) -> None:
         self.model = model
+        self.keep_loaded = keep_loaded
         self.grammar_path = grammar_path
         self.n_gpu_layers = n_gpu_layers
         self.n_ctx = n_ctx
@@ -63,6 +65,7 @@ class LlamaCppWriter:
             n_ctx=settings.llm_n_ctx,
             threads=settings.llm_threads,
             sampling=Sampling.from_settings(settings),
+            keep_loaded=settings.llm_keep_loaded,
         )
 
     @property
@@ -172,6 +175,12 @@ class LlamaCppWriter:
         if self._llama is not None:
             self._llama.close()
             self._llama = None
+
+    async def release(self) -> None:
+        """Unload the model unless it is to be kept (a GPU shared with ComfyUI needs it back)."""
+        if not self.keep_loaded:
+            async with self._lock:
+                await asyncio.get_running_loop().run_in_executor(self._executor, self.unload)
 
     async def close(self) -> None:
         async with self._lock:

@@ -137,6 +137,9 @@ class LlamaServerWriter:
                 f"llama-server at {self.url} gave a broken answer: {exc}"
             ) from None
 
+    async def release(self) -> None:
+        """Nothing to give back: the server owns its model."""
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()

@@ -37,6 +37,10 @@ class StoryWriter(Protocol):
         """The answer, chunk by chunk; stops early when the consumer closes it."""
         ...
 
+    async def release(self) -> None:
+        """The story is written: give back what only writing needs (see LLM_KEEP_LOADED)."""
+        ...
+
     async def close(self) -> None:
         """Free what the writer holds (model, connections)."""
         ...
