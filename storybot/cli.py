@@ -33,16 +33,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     story = commands.add_parser("story", help="write a story with the LLM and print it")
-    story.add_argument("--era", required=True, help="시대, e.g. 조선시대")
-    story.add_argument("--place", required=True, help="장소, e.g. 궁궐")
-    story.add_argument("--characters", required=True, help='등장인물, e.g. "호랑이, 토끼"')
-    story.add_argument("--topic", required=True, help="주제, e.g. 우정")
-    story.add_argument("--language", choices=["ko", "en"], default="ko")
+    _add_fields(story)
     story.add_argument("--model", help="GGUF file or hf:<owner>/<repo>/<file> (LLM_MODEL)")
     story.add_argument("--server-url", help="use this llama-server (LLM_SERVER_URL)")
     story.add_argument("--seed", type=int, help="first seed (retries add one)")
     story.add_argument("--json", action="store_true", help="print only the story JSON")
     story.set_defaults(run=run_story)
+
+    make = commands.add_parser("make", help="make a whole book on this machine")
+    _add_fields(make)
+    make.add_argument("--voice", choices=VOICES, help="narrator, M1-M5 or F1-F5 (TTS_VOICE)")
+    make.add_argument("--no-narration", action="store_true", help="pictures and text only")
+    make.add_argument("--out", type=Path, help="also copy the finished book into this folder")
+    make.set_defaults(run=run_make)
 
     image = commands.add_parser("image", help="paint one picture with ComfyUI")
     image.add_argument("prompt", help='what to paint, e.g. "a rabbit reading under a tree"')
@@ -62,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check every component and say what to fix")
     doctor.set_defaults(run=run_doctor)
     return parser
+
+
+def _add_fields(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--era", required=True, help="시대, e.g. 조선시대")
+    parser.add_argument("--place", required=True, help="장소, e.g. 궁궐")
+    parser.add_argument("--characters", required=True, help='등장인물, e.g. "호랑이, 토끼"')
+    parser.add_argument("--topic", required=True, help="주제, e.g. 우정")
+    parser.add_argument("--language", choices=["ko", "en"], default="ko")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,6 +135,43 @@ def _request(args: argparse.Namespace) -> StoryRequest:
     except ValidationError as exc:
         error = exc.errors()[0]
         raise ConfigError(f"--{error['loc'][0]}: {error['msg']}") from None
+
+
+async def run_make(args: argparse.Namespace, settings: Settings) -> int:
+    """Make a whole book with a progress bar; print where it is."""
+    import shutil
+
+    from storybot.console import ConsoleRenderer
+    from storybot.models import Done, Failed
+    from storybot.service import BookMaker
+
+    request = _request(args)
+    maker = BookMaker.from_settings(settings)
+    try:
+        job = maker.submit(request)
+        renderer = ConsoleRenderer(narration=request.narration)
+        try:
+            result = await renderer.render(job.events())
+        except asyncio.CancelledError:  # Ctrl-C: stop the book, keep what was made
+            maker.cancel(job.run_id)
+            await job.wait()
+            raise
+    finally:
+        await maker.close()
+    folder = maker.store.run_dir(job.run_id)
+    if isinstance(result, Done):
+        if args.out is not None:
+            shutil.copytree(folder, args.out, dirs_exist_ok=True)
+            folder = args.out
+        for warning in result.book.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"{result.book.story.title}: {folder}")
+        return 0
+    reason = result.error if isinstance(result, Failed) else "cancelled"
+    print(
+        f"storybot: the book was not finished: {reason} (files so far: {folder})", file=sys.stderr
+    )
+    return 1
 
 
 async def run_image(args: argparse.Namespace, settings: Settings) -> int:

@@ -32,7 +32,9 @@ MAX_BYTES = 10 * 1024 * 1024
 DECODE_TIMEOUT = 120.0
 """A 60 s clip decodes in well under a second; anything slower is stuck."""
 
-AudioProblem = Literal["ffmpeg_missing", "not_found", "too_big", "too_long", "not_audio", "silent"]
+AudioProblem = Literal[
+    "ffmpeg_missing", "not_found", "too_big", "too_long", "not_audio", "corrupt", "silent"
+]
 
 
 class AudioError(StorybotError):
@@ -97,7 +99,7 @@ def probe(path: Path) -> AudioInfo:
         info: dict[str, Any] = ffmpeg.probe(str(path), cmd=ffprobe_path)
     except ffmpeg.Error as exc:
         raise AudioError(
-            f"{path.name} is not a readable audio file: {_last_line(exc.stderr)}",
+            f"{path.name} is not a readable audio file: {_last_line(exc.stderr, path)}",
             problem="not_audio",
         ) from None
     streams = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
@@ -154,13 +156,13 @@ def load_audio(
         result = subprocess.run(command, capture_output=True, timeout=DECODE_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         raise AudioError(
-            f"{path.name} could not be decoded in {DECODE_TIMEOUT:g} s", problem="not_audio"
+            f"{path.name} could not be decoded in {DECODE_TIMEOUT:g} s", problem="corrupt"
         ) from None
     if result.returncode != 0:
         raise AudioError(
             f"{path.name} could not be decoded ({info.codec} in {info.container}): "
-            f"{_last_line(result.stderr)}",
-            problem="not_audio",
+            f"{_last_line(result.stderr, path)}",
+            problem="corrupt",
         )
     samples = np.frombuffer(result.stdout, dtype=np.float32)
     if samples.size == 0:
@@ -217,6 +219,9 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _last_line(stderr: bytes | None) -> str:
+def _last_line(stderr: bytes | None, path: Path) -> str:
+    """ffmpeg's last complaint, without the (possibly temporary) path it starts with."""
     lines = (stderr or b"").decode("utf-8", "replace").strip().splitlines()
-    return lines[-1] if lines else "no details from ffmpeg"
+    if not lines:
+        return "no details from ffmpeg"
+    return lines[-1].removeprefix(f"{path}: ").strip()

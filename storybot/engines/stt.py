@@ -1,0 +1,470 @@
+"""Transcription of voice messages with Whisper: loaded once, kept warm, run off the event loop.
+
+The original loaded Whisper `medium` for every request and threw it away afterwards; here each
+engine loads its model on first use (or at start-up via `load()`) and keeps it. Audio is
+decoded by `storybot.engines.audio` (ffmpeg → 16 kHz mono) with its size and length limits.
+Confidence is the original's: 1 − mean(no_speech_prob) over the segments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from storybot.config import Settings
+from storybot.doctor import Check
+from storybot.engines.audio import (
+    MAX_BYTES,
+    MAX_SECONDS,
+    SAMPLE_RATE,
+    AudioError,
+    ffmpeg_programs,
+    load_audio,
+    load_audio_bytes,
+)
+from storybot.errors import StorybotError
+from storybot.logs import timing
+
+log = logging.getLogger(__name__)
+
+# Download sizes of the size names, for messages before a first download.
+DOWNLOAD_SIZES = {"tiny": "75 MB", "base": "145 MB", "small": "480 MB", "medium": "1.5 GB"}
+OPENAI_WHISPER_INSTALL = (
+    "pip install torch numba tiktoken more-itertools tqdm && pip install --no-deps openai-whisper"
+)
+
+
+class TranscriptionError(StorybotError):
+    """The speech recogniser cannot be used: model missing or unloadable, or it failed."""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What Whisper heard in one clip."""
+
+    text: str
+    language: str
+    confidence: float
+    """1 − mean(no_speech_prob) over the segments; 0.0 when nothing was heard."""
+    seconds: float
+    """Time spent on this clip (decode + recognition), not counting a first model load."""
+    duration: float
+    """Length of the audio in seconds."""
+
+
+class Transcriber(Protocol):
+    """A speech recogniser whose model is loaded once and kept."""
+
+    name: str
+    model: str
+    language: str
+
+    @property
+    def loaded(self) -> bool: ...
+
+    async def load(self) -> None: ...
+
+    async def transcribe(
+        self, audio: Path | bytes, *, language: str | None = None, filename: str = "clip.ogg"
+    ) -> Transcript: ...
+
+    async def close(self) -> None: ...
+
+
+class _WhisperEngine:
+    """What both engines share: one worker thread, limits, decoding, confidence."""
+
+    name = "whisper"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        language: str = "ko",
+        max_seconds: float = MAX_SECONDS,
+        max_bytes: int = MAX_BYTES,
+        threads: int | None = None,
+        decode_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.model = model
+        self.language = language
+        self.max_seconds = max_seconds
+        self.max_bytes = max_bytes
+        self.threads = threads
+        self.decode_options = dict(decode_options or {})
+        self._model: Any = None
+        self._multilingual = True
+        # The model is not shared between threads: one worker owns it and serialises requests.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stt")
+        self._lock = asyncio.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    async def load(self) -> None:
+        """Load the model once, in the worker thread (start-up can call this to warm it)."""
+        async with self._lock:
+            if self._model is None:
+                await asyncio.get_running_loop().run_in_executor(self._executor, self._load_once)
+
+    async def transcribe(
+        self, audio: Path | bytes, *, language: str | None = None, filename: str = "clip.ogg"
+    ) -> Transcript:
+        """Transcribe a file or in-memory audio (a Discord attachment named `filename`)."""
+        await self.load()
+        language = (language or self.language).lower()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, self._transcribe_blocking, audio, language, filename
+        )
+
+    async def close(self) -> None:
+        """Drop the model and stop the worker thread."""
+        async with self._lock:
+            self._model = None
+        self._executor.shutdown(wait=False)
+
+    def _load_once(self) -> None:
+        if self._model is not None:
+            return
+        with timing(log, f"loading {self.name} model {self.model}"):
+            self._model = self._load_model()
+        self._multilingual = self._is_multilingual(self._model)
+        if not self._multilingual:
+            log.info("STT model %s understands English only", self.model)
+
+    def _transcribe_blocking(self, audio: Path | bytes, language: str, filename: str) -> Transcript:
+        if not self._multilingual and language != "en":
+            raise TranscriptionError(
+                f"STT model {self.model} understands English only, but language {language!r} "
+                "was asked for: set STT_MODEL to a multilingual model (e.g. small) or use en"
+            )
+        started = time.perf_counter()
+        limits = {"max_seconds": self.max_seconds, "max_bytes": self.max_bytes}
+        if isinstance(audio, bytes | bytearray):
+            samples = load_audio_bytes(bytes(audio), filename=filename, **limits)
+        else:
+            samples = load_audio(Path(audio), **limits)
+        try:
+            text, no_speech = self._recognise(self._model, samples, language)
+        except (AudioError, TranscriptionError):
+            raise
+        except Exception as exc:  # engines raise many types; all mean "recognition failed"
+            raise TranscriptionError(
+                f"{self.name} failed on the clip: {type(exc).__name__}: {exc}"
+            ) from exc
+        confidence = 1.0 - float(np.mean(no_speech)) if no_speech else 0.0
+        result = Transcript(
+            text=" ".join(text.split()),
+            language=language,
+            confidence=min(1.0, max(0.0, confidence)),
+            seconds=time.perf_counter() - started,
+            duration=samples.size / SAMPLE_RATE,
+        )
+        log.info(
+            "[TIMING] transcription of %.1f s audio completed in %.2fs (confidence %.2f)",
+            result.duration,
+            result.seconds,
+            result.confidence,
+        )
+        return result
+
+    # Engine-specific parts.
+
+    def _load_model(self) -> Any:
+        raise NotImplementedError
+
+    def _is_multilingual(self, model: Any) -> bool:
+        raise NotImplementedError
+
+    def _recognise(self, model: Any, samples: np.ndarray, language: str) -> tuple[str, list[float]]:
+        raise NotImplementedError
+
+
+class FasterWhisperTranscriber(_WhisperEngine):
+    """faster-whisper (CTranslate2): `model` is a size name (`small`) or a local model folder."""
+
+    name = "faster-whisper"
+
+    def __init__(
+        self,
+        model: str = "small",
+        *,
+        device: str = "cpu",
+        compute_type: str = "int8",
+        beam_size: int = 5,
+        vad_filter: bool = True,
+        download_root: Path | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(model, **options)
+        self.device = device
+        self.compute_type = compute_type
+        self.beam_size = beam_size
+        # Silence makes Whisper invent text (in Korean often "시청해 주셔서 감사합니다");
+        # the bundled Silero VAD cuts it out before decoding.
+        self.vad_filter = vad_filter
+        self.download_root = download_root
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FasterWhisperTranscriber:
+        return cls(settings.stt_model, **_limits_from(settings))
+
+    def _load_model(self) -> Any:
+        from faster_whisper import WhisperModel
+
+        source = _faster_whisper_source(self.model)
+        try:
+            return WhisperModel(
+                source,
+                device=self.device,
+                compute_type=self.compute_type,
+                cpu_threads=self.threads or 0,
+                download_root=str(self.download_root) if self.download_root else None,
+            )
+        except Exception as exc:  # hub and CTranslate2 errors come in many types
+            where = "fetched from Hugging Face" if source == self.model else "loaded"
+            raise TranscriptionError(
+                f"STT model {self.model} could not be {where}: {type(exc).__name__}: {exc}. "
+                "Set STT_MODEL to a local faster-whisper model folder (with model.bin)"
+            ) from None
+
+    def _is_multilingual(self, model: Any) -> bool:
+        return bool(model.model.is_multilingual)
+
+    def _recognise(self, model: Any, samples: np.ndarray, language: str) -> tuple[str, list[float]]:
+        options: dict[str, Any] = {
+            "beam_size": self.beam_size,
+            "vad_filter": self.vad_filter,
+            # A field answer is one short utterance; conditioning only invites repetition loops.
+            "condition_on_previous_text": False,
+            **self.decode_options,
+        }
+        segments, _ = model.transcribe(samples, language=language, **options)
+        found = list(segments)  # a generator: decoding happens here
+        return " ".join(s.text.strip() for s in found), [s.no_speech_prob for s in found]
+
+
+class OpenAIWhisperTranscriber(_WhisperEngine):
+    """openai-whisper (PyTorch), the original's engine: a size name or a local `.pt` file."""
+
+    name = "openai-whisper"
+
+    def __init__(
+        self,
+        model: str = "small",
+        *,
+        device: str = "cpu",
+        download_root: Path | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(model, **options)
+        # CPU by default, as the original: the GPU stays with ComfyUI and the LLM.
+        self.device = device
+        self.download_root = download_root
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OpenAIWhisperTranscriber:
+        return cls(settings.stt_model, **_limits_from(settings))
+
+    def _load_model(self) -> Any:
+        try:
+            import torch
+            import whisper
+        except ImportError as exc:
+            raise TranscriptionError(
+                f"STT_ENGINE=openai-whisper needs openai-whisper and torch ({exc.name} is "
+                f"missing): {OPENAI_WHISPER_INSTALL}"
+            ) from None
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        path = Path(self.model).expanduser()
+        if self.model not in whisper.available_models() and not path.is_file():
+            raise TranscriptionError(
+                f"STT model {self.model} is neither a checkpoint file nor a size name "
+                f"({', '.join(whisper.available_models())})"
+            )
+        name = str(path) if path.is_file() else self.model
+        root = str(self.download_root) if self.download_root else None
+        try:
+            return whisper.load_model(name, device=self.device, download_root=root)
+        except Exception as exc:  # download, unpickling and shape errors alike
+            raise TranscriptionError(
+                f"STT model {self.model} could not be loaded: {type(exc).__name__}: {exc}"
+            ) from None
+
+    def _is_multilingual(self, model: Any) -> bool:
+        return bool(model.is_multilingual)
+
+    def _recognise(self, model: Any, samples: np.ndarray, language: str) -> tuple[str, list[float]]:
+        options: dict[str, Any] = {
+            "fp16": self.device != "cpu",  # fp16 is not implemented on CPU; whisper would warn
+            "condition_on_previous_text": False,
+            "verbose": None,
+            **self.decode_options,
+        }
+        result = model.transcribe(samples, language=language, **options)
+        segments = result.get("segments", [])
+        return str(result.get("text", "")), [float(s["no_speech_prob"]) for s in segments]
+
+
+ENGINES: dict[str, type[FasterWhisperTranscriber] | type[OpenAIWhisperTranscriber]] = {
+    "faster-whisper": FasterWhisperTranscriber,
+    "openai-whisper": OpenAIWhisperTranscriber,
+}
+
+
+def make_transcriber(settings: Settings) -> Transcriber:
+    """The engine STT_ENGINE names, built from settings (the model is loaded on first use)."""
+    return ENGINES[settings.stt_engine].from_settings(settings)
+
+
+def _limits_from(settings: Settings) -> dict[str, Any]:
+    # STT_MAX_SECONDS, STT_MAX_BYTES and STT_THREADS are read once Settings has them.
+    return {
+        "language": settings.stt_language,
+        "max_seconds": getattr(settings, "stt_max_seconds", MAX_SECONDS),
+        "max_bytes": getattr(settings, "stt_max_bytes", MAX_BYTES),
+        "threads": getattr(settings, "stt_threads", None),
+    }
+
+
+def _faster_whisper_source(model: str) -> str:
+    """A local folder's path, or the size name / hub id unchanged; refuse what cannot work."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        if not (path / "model.bin").is_file():
+            raise TranscriptionError(
+                f"STT model folder {path} has no model.bin: it must be a CTranslate2 Whisper "
+                "model (as faster-whisper downloads them)"
+            )
+        return str(path)
+    if path.is_file():
+        raise TranscriptionError(
+            f"STT model {path} is a file; faster-whisper needs a model folder "
+            "(for a .pt checkpoint set STT_ENGINE=openai-whisper)"
+        )
+    if _looks_like_path(model):
+        raise TranscriptionError(f"STT model folder {path} does not exist")
+    return model
+
+
+def _looks_like_path(model: str) -> bool:
+    # "org/name" is a Hugging Face repo id; anything else with a separator is a path.
+    return model.startswith(("/", ".", "~")) or model.count("/") > 1 or "\\" in model
+
+
+def _download_size(model: str) -> str:
+    return DOWNLOAD_SIZES.get(model.split("-")[0].split(".")[0], "up to 3 GB")
+
+
+async def check_stt(settings: Settings) -> list[Check]:
+    """Doctor rows: the engine's packages, the model (without loading it), ffprobe."""
+    return await asyncio.to_thread(_check_stt_blocking, settings)
+
+
+def _check_stt_blocking(settings: Settings) -> list[Check]:
+    engine = settings.stt_engine
+    fix = "pip install faster-whisper" if engine == "faster-whisper" else OPENAI_WHISPER_INSTALL
+    try:
+        dists = ["faster-whisper"] if engine == "faster-whisper" else ["openai-whisper", "torch"]
+        versions = ", ".join(f"{d} {importlib.metadata.version(d)}" for d in dists)
+    except importlib.metadata.PackageNotFoundError as exc:
+        rows = [Check("stt engine", "FAIL", f"{exc.name} is missing: {fix}")]
+    else:
+        rows = [Check("stt engine", "OK", versions), _check_model(settings)]
+    try:
+        ffmpeg_programs()
+    except AudioError as exc:
+        rows.append(Check("stt audio", "FAIL", str(exc)))
+    else:
+        rows.append(Check("stt audio", "OK", "ffmpeg and ffprobe found"))
+    return rows
+
+
+def _check_model(settings: Settings) -> Check:
+    """The model is where STT_MODEL says (or cached), and can hear STT_LANGUAGE."""
+    model, language, engine = settings.stt_model, settings.stt_language, settings.stt_engine
+    path = Path(model).expanduser()
+    try:
+        if engine == "faster-whisper":
+            folder = Path(_faster_whisper_source(model))
+            if not folder.is_dir():
+                from faster_whisper import download_model
+
+                folder = Path(download_model(model, local_files_only=True))
+            # English-only Whisper vocabularies have 51864 tokens, multilingual ones 51865+.
+            vocabulary = folder / "vocabulary.txt"
+            with vocabulary.open("rb") as lines:
+                english_only = sum(1 for _ in lines) < 51865
+        elif path.is_file():
+            english_only = False  # only loading tells; the engine then refuses a mismatch
+        else:
+            cache = Path(os.getenv("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper"
+            if _looks_like_path(model) or not any(cache.glob(f"{model}.pt")):
+                raise FileNotFoundError(cache / f"{model}.pt")
+            english_only = model.endswith(".en")
+    except TranscriptionError as exc:
+        return Check("stt model", "FAIL", str(exc))
+    except (OSError, ValueError) as exc:
+        if _looks_like_path(model) or path.exists():
+            return Check("stt model", "FAIL", f"{model} is not usable: {exc}")
+        return Check(
+            "stt model",
+            "WARN",
+            f"{model} is not downloaded yet: {engine} fetches about {_download_size(model)} "
+            "on the first voice message (or set STT_MODEL to a local model)",
+        )
+    except Exception:  # the hub's own "not in the cache" errors
+        return Check("stt model", "WARN", f"{model} is not downloaded yet (Hugging Face)")
+    if english_only and language != "en":
+        detail = f"{model} understands English only but STT_LANGUAGE={language}"
+        return Check("stt model", "WARN", detail + ": use a multilingual model such as small")
+    where = str(path) if path.exists() else f"{model} (cached)"
+    return Check("stt model", "OK", f"{where}, language {language}")
+
+
+async def transcribe_command(
+    path: Path,
+    settings: Settings,
+    field: str | None = None,
+    language: str | None = None,
+    *,
+    transcriber: Transcriber | None = None,
+) -> dict[str, Any]:
+    """`storybot transcribe`: the JSON to print (text, value or error, confidence, seconds)."""
+    from storybot.fields import FieldError, field_type, parse_field
+
+    kind = field_type(field) if field else None  # a bad field name fails before any work
+    engine = transcriber or make_transcriber(settings)
+    try:
+        started = time.perf_counter()
+        await engine.load()
+        load_seconds = time.perf_counter() - started
+        heard = await engine.transcribe(Path(path), language=language)
+    finally:
+        if transcriber is None:
+            await engine.close()
+    result: dict[str, Any] = {"text": heard.text, "value": heard.text, "language": heard.language}
+    if kind is not None:
+        result["field"] = kind.value
+        try:
+            result["value"] = parse_field(kind, heard.text, language=heard.language)
+        except FieldError as exc:
+            result.update(value=None, error=exc.reason)
+    return result | {
+        "confidence": round(heard.confidence, 3),
+        "seconds": round(heard.seconds, 2),
+        "duration": round(heard.duration, 2),
+        "load_seconds": round(load_seconds, 2),
+    }
