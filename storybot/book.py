@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,15 +44,33 @@ class VideoOptions:
     max_bytes: int = 8 * 1024 * 1024
 
 
+def usable_image(path: Path | None) -> bool:
+    """A PNG, JPEG or WebP file ffmpeg can read (a broken image loops ffmpeg forever)."""
+    if path is None or not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(12)
+    return head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")) or (
+        head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    )
+
+
+def audio_seconds(path: Path | None) -> float | None:
+    """The narration's length, or None when there is none or it cannot be read."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        seconds = soundfile.info(str(path)).duration
+    except (RuntimeError, soundfile.LibsndfileError):
+        log.warning("Narration %s cannot be read; the page stays silent", path)
+        return None
+    return seconds if seconds > 0 else None
+
+
 def page_durations(audio: list[Path | None], options: VideoOptions) -> list[float]:
     """Seconds each page stays up: its narration plus a gap, or the fixed silent time."""
-    durations = []
-    for path in audio:
-        if path is not None and path.is_file():
-            durations.append(soundfile.info(str(path)).duration + options.gap)
-        else:
-            durations.append(options.silent_page)
-    return durations
+    lengths = [audio_seconds(path) for path in audio]
+    return [options.silent_page if n is None else n + options.gap for n in lengths]
 
 
 def _video_bitrate(total_seconds: float, options: VideoOptions) -> int:
@@ -73,13 +92,16 @@ def build_graph(
     videos = []
     for index, image in enumerate(images):
         length = durations[index] + (options.fade if index < last else 0.0)
-        if image is not None and image.is_file():
+        if usable_image(image):
             stream = ffmpeg.input(str(image), loop=1, t=f"{length:.3f}", framerate=FPS).video
             stream = stream.filter("scale", size, size, force_original_aspect_ratio="decrease")
             stream = stream.filter("pad", size, size, "(ow-iw)/2", "(oh-ih)/2", color=BACKGROUND)
         else:
             source = f"color=c={BACKGROUND}:s={size}x{size}:r={FPS}"
-            stream = ffmpeg.input(source, f="lavfi", t=f"{length:.3f}").video
+            # thread_queue_size only keeps ffmpeg-python from merging identical sources
+            stream = ffmpeg.input(
+                source, f="lavfi", t=f"{length:.3f}", thread_queue_size=512 + index
+            ).video
         videos.append(stream.filter("setsar", 1).filter("fps", FPS).filter("format", "yuv420p"))
     video = videos[0]
     offset = 0.0
@@ -95,38 +117,46 @@ def build_graph(
     sounds = []
     for index, path in enumerate(audio):
         length = f"{durations[index]:.3f}"
-        if path is not None and path.is_file():
+        if audio_seconds(path) is not None:
             sound = ffmpeg.input(str(path)).audio.filter("aresample", AUDIO_RATE)
             sound = sound.filter("aformat", channel_layouts="mono").filter("apad")
             sound = sound.filter("atrim", duration=length)
         else:
             source = f"anullsrc=r={AUDIO_RATE}:cl=mono"
-            sound = ffmpeg.input(source, f="lavfi", t=length).audio
+            sound = ffmpeg.input(source, f="lavfi", t=length, thread_queue_size=512 + index).audio
         sounds.append(sound.filter("asetpts", "PTS-STARTPTS"))
     narration = ffmpeg.concat(*sounds, v=0, a=1)
     bitrate = _video_bitrate(sum(durations), options)
-    return ffmpeg.output(
-        video,
-        narration,
-        str(out),
-        vcodec="libx264",
-        preset="veryfast",
-        tune="stillimage",
-        crf=23,
-        maxrate=bitrate,
-        bufsize=bitrate * 2,
-        pix_fmt="yuv420p",
-        r=FPS,
-        acodec="aac",
-        audio_bitrate=AUDIO_BITRATE,
-        ar=AUDIO_RATE,
-        ac=1,
-        movflags="+faststart",
-    ).overwrite_output()
+    return (
+        ffmpeg.output(
+            video,
+            narration,
+            str(out),
+            vcodec="libx264",
+            preset="veryfast",
+            tune="stillimage",
+            crf=23,
+            maxrate=bitrate,
+            bufsize=bitrate * 2,
+            pix_fmt="yuv420p",
+            r=FPS,
+            acodec="aac",
+            audio_bitrate=AUDIO_BITRATE,
+            ar=AUDIO_RATE,
+            ac=1,
+            movflags="+faststart",
+        )
+        .global_args("-nostdin", "-loglevel", "error")
+        .overwrite_output()
+    )
 
 
 def make_video_blocking(
-    images: list[Path | None], audio: list[Path | None], out: Path, options: VideoOptions
+    images: list[Path | None],
+    audio: list[Path | None],
+    out: Path,
+    options: VideoOptions,
+    timeout: float = 600.0,
 ) -> Path:
     """Encode the book to `out` (through a temporary name); BookError says why it could not."""
     if shutil.which("ffmpeg") is None:
@@ -135,12 +165,18 @@ def make_video_blocking(
         raise BookError("a book without pages has no video")
     part = out.with_name(out.stem + ".part.mp4")
     graph = build_graph(images, audio, part, options)
+    process = graph.run_async(pipe_stdout=True, pipe_stderr=True)
     try:
-        graph.run(quiet=True)
-    except ffmpeg.Error as exc:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
         part.unlink(missing_ok=True)
-        tail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-3:]
-        raise BookError(f"ffmpeg could not make the video: {one_line(' '.join(tail))}") from None
+        raise BookError(f"ffmpeg did not finish the video within {timeout:g} s") from None
+    if process.returncode != 0:
+        part.unlink(missing_ok=True)
+        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+        raise BookError(f"ffmpeg could not make the video: {one_line(' '.join(tail))}")
     size = part.stat().st_size
     if size > options.max_bytes:
         log.warning(

@@ -9,6 +9,7 @@ from storybot.config import PROJECT_ROOT
 from storybot.models import StoryRequest
 from tests.fake_llama_server import FakeLlamaServer
 from tests.tiny_gguf import build_tiny_gguf
+from tests.tiny_supertonic import build_tiny_supertonic
 
 GRAMMAR = PROJECT_ROOT / "grammars" / "story.gbnf"
 
@@ -17,6 +18,12 @@ GRAMMAR = PROJECT_ROOT / "grammars" / "story.gbnf"
 def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random-weight llama GGUF with byte fallback and Hangul (3.5 MB)."""
     return build_tiny_gguf(tmp_path_factory.mktemp("models") / "tiny-hangul.gguf")
+
+
+@pytest.fixture(scope="session")
+def tiny_supertonic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Supertonic's four ONNX models, tiny and random, with its indexer and ten voices."""
+    return build_tiny_supertonic(tmp_path_factory.mktemp("supertonic"))
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ Each answer comes from a script given by the test; every request body is recorde
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ class Reply:
     error: str = "Internal Server Error"
     chunk_size: int = 7
     ignore_stream: bool = False  # answer with one JSON body even when asked to stream
+    chunk_delay: float = 0.0  # seconds between streamed chunks, like a model thinking
 
 
 @dataclass
@@ -93,6 +95,8 @@ class FakeLlamaServer:
                 "choices": [{"index": 0, "finish_reason": None, "delta": {"content": piece}}],
             }
             await response.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
+            if reply.chunk_delay:
+                await asyncio.sleep(reply.chunk_delay)
         final = {
             "id": "chatcmpl-test",
             "object": "chat.completion.chunk",
