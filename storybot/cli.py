@@ -21,6 +21,7 @@ from storybot.models import StoryRequest
 log = logging.getLogger("storybot.cli")
 
 VOICES = [f"{kind}{n}" for kind in "MF" for n in range(1, 6)]
+FIELDS = ["era", "place", "characters", "topic"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--voice", choices=VOICES, help="M1-M5, F1-F5 (TTS_VOICE)")
     say.add_argument("--language", choices=["ko", "en"], default="ko")
     say.set_defaults(run=run_say)
+
+    transcribe = commands.add_parser("transcribe", help="transcribe a voice clip (prints JSON)")
+    transcribe.add_argument("clip", type=Path, help="a voice message (ogg/opus) or audio file")
+    transcribe.add_argument("--field", choices=FIELDS, help="also parse it as this answer")
+    transcribe.add_argument(
+        "--language", choices=["ko", "en"], help="spoken language (STT_LANGUAGE)"
+    )
+    transcribe.set_defaults(run=run_transcribe)
+
+    parse = commands.add_parser("parse", help="clean up one answer as the bot would (prints JSON)")
+    parse.add_argument("--field", choices=FIELDS, required=True)
+    parse.add_argument("text", help='what was said or typed, e.g. "토끼랑 거북이요"')
+    parse.set_defaults(run=run_parse)
 
     doctor = commands.add_parser("doctor", help="check every component and say what to fix")
     doctor.set_defaults(run=run_doctor)
@@ -195,6 +209,24 @@ async def run_say(args: argparse.Namespace, settings: Settings) -> int:
     result = await say_command(args.text, args.out, settings, args.voice, args.language)
     print(f"{result.path} ({result.seconds:.2f} s, {result.sample_rate} Hz, {result.engine})")
     return 0
+
+
+async def run_transcribe(args: argparse.Namespace, settings: Settings) -> int:
+    """Transcribe one clip; print text, parsed value, confidence and time as JSON."""
+    from storybot.engines.stt import transcribe_command
+
+    result = await transcribe_command(args.clip, settings, args.field, args.language)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+async def run_parse(args: argparse.Namespace, settings: Settings) -> int:
+    """Parse one answer; print its value, or why it was refused, as JSON."""
+    from storybot.fields import parse_command
+
+    result = parse_command(args.field, args.text)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0 if "value" in result else 1
 
 
 async def run_doctor(args: argparse.Namespace, settings: Settings) -> int:

@@ -94,6 +94,9 @@ class Settings(BaseModel):
     stt_engine: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
     stt_model: str = "small"
     stt_language: Language = "ko"
+    stt_max_seconds: float = Field(60.0, gt=0)
+    stt_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    stt_threads: OptionalInt = None
 
     # Runs
     data_dir: Path = Path("data")

@@ -24,19 +24,12 @@ MAX_LENGTH = 100
 
 Value = str | list[str]
 
-LABELS = {
-    "ko": {
-        FieldType.ERA: ("시대", "시대를"),
-        FieldType.PLACE: ("장소", "장소를"),
-        FieldType.CHARACTERS: ("등장인물", "등장인물을"),
-        FieldType.TOPIC: ("주제", "주제를"),
-    },
-    "en": {
-        FieldType.ERA: ("era", "era"),
-        FieldType.PLACE: ("place", "place"),
-        FieldType.CHARACTERS: ("characters", "characters"),
-        FieldType.TOPIC: ("topic", "topic"),
-    },
+# The field's name in refusals: (subject, object form) in Korean; English uses the enum value.
+KOREAN_LABELS = {
+    FieldType.ERA: ("시대", "시대를"),
+    FieldType.PLACE: ("장소", "장소를"),
+    FieldType.CHARACTERS: ("등장인물", "등장인물을"),
+    FieldType.TOPIC: ("주제", "주제를"),
 }
 
 
@@ -61,7 +54,8 @@ def field_type(name: str | FieldType) -> FieldType:
 
 # Text clean-up shared by both languages.
 
-_QUOTES = re.compile(r"[\"“”„«»‹›「」『』()\[\]{}<>]|(?<!\w)['‘’`]|['‘’`](?!\w)")
+# Apostrophes stay only inside English words (let's, Mia's); 'quotes' around Korean go.
+_QUOTES = re.compile(r"[\"“”„«»‹›「」『』()\[\]{}<>]|(?<![A-Za-z])['‘’`]|['‘’`](?![A-Za-z])")
 _PAUSES = re.compile(r"…+|\.{2,}|~+|ㅡ+")
 _EDGES = re.compile(r"^[\s.,!?;:。、，！？\-–—·]+|[\s.,!?;:。、，！？\-–—·]+$")
 _HANGUL = re.compile(r"[가-힣]")
@@ -109,46 +103,19 @@ _KO_FILLER = re.compile(
 )
 _KO_LEAD = re.compile(
     r"^(?:(?:제|내|나의|저의)\s*생각(?:에는|엔|에|은)|저는|전|나는|난|우리는"
-    r"|(?:시대|때|시기|배경|장소|곳|등장인물|인물|주인공들?|캐릭터|친구들?|주제|테마|교훈|이야기)"
+    r"|(?:시대|때|시기|배경|장소|곳|등장인물|인물|주인공들?|캐릭터|주제|테마|교훈|이야기)"
     r"\s*(?:은|는|이|가|:))\s+"
 )
 
 # Nouns that end in what looks like a particle or ending; never cut inside them.
-PROTECTED = (
-    "고양이",
-    "호랑이",
-    "원숭이",
-    "거북이",
-    "부엉이",
-    "올챙이",
-    "지렁이",
-    "달팽이",
-    "반딧불이",
-    "어린이",
-    "멍멍이",
-    "야옹이",
-    "꿀꿀이",
-    "곰돌이",
-    "쌍둥이",
-    "돌멩이",
-    "오뚝이",
-    "바둑이",
-    "누렁이",
-    "놀이",
-    "쟁이",
-    "꼬맹이",
-    "미로",
-    "도로",
-    "통로",
-    "휴가",
-    "요가",
-    "화가",
-    "아가",
-    "가가",
-    "사과",
-    "동요",
-    ").split(",
-)
+# fmt: off
+PROTECTED = frozenset({
+    "고양이", "호랑이", "원숭이", "거북이", "부엉이", "올챙이", "지렁이", "달팽이", "반딧불이",
+    "어린이", "멍멍이", "야옹이", "꿀꿀이", "곰돌이", "쌍둥이", "돌멩이", "오뚝이", "바둑이",
+    "누렁이", "꼬맹이", "쟁이", "놀이", "미로", "도로", "통로", "휴가", "요가", "화가", "아가",
+    "사과", "동요",
+})
+# fmt: on
 _PROTECTED = re.compile("|".join(sorted(PROTECTED, key=len, reverse=True)))
 
 # Whether an ending may follow the syllable before it.
@@ -206,7 +173,10 @@ _COPULAS = _endings(
     ]
 )
 _EVALUATIVES = _endings(
-    [(r"좋아요?|좋겠어요?|좋을\s*것\s*같아요", ANY), (r"어때요?|어떨까요?|어떠세요|(?:인\s*것\s*)?같아요", ANY)],
+    [
+        (r"좋아요?|좋겠어요?|좋을\s*것\s*같아요", ANY),
+        (r"어때요?|어떨까요?|어떠세요|(?:인\s*것\s*)?같아요", ANY),
+    ],
     word=True,
 )
 _SUBJECT = _pairs(("이", "가"), ("은", "는"), ("을", "를"))
@@ -266,11 +236,15 @@ def _strip_once(text: str, endings: Iterable[_Ending]) -> str:
     """Remove the first ending that fits; text unchanged if none does."""
     for ending in endings:
         match = ending.pattern.search(text)
-        if match is None or match.start() == 0:
+        if match is None:
             continue
         cut = match.start()
         rest = text[:cut].rstrip()
-        if not rest or not _allowed(rest[-1], ending.after):
+        if not rest:
+            if ending.word:
+                return ""  # the whole answer was "해 주세요": nothing asked for
+            continue
+        if not _allowed(rest[-1], ending.after):
             continue
         if ending.word and not _PARTICLE_END.search(text[:cut]):
             continue
@@ -379,7 +353,7 @@ def _english_names(text: str) -> list[str]:
 
 
 def _refuse(field: FieldType, text: str, language: str, long: bool = False) -> FieldError:
-    label, object_form = LABELS[language][field]
+    label, object_form = KOREAN_LABELS[field] if language == "ko" else (field.value, field.value)
     shown = text if len(text) <= 40 else text[:39] + "…"
     if language == "ko":
         if long:

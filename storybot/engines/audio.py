@@ -76,7 +76,7 @@ def check_size(size: int, max_bytes: int = MAX_BYTES) -> None:
     """Refuse a file larger than `max_bytes`."""
     if size > max_bytes:
         raise AudioError(
-            f"audio file is too big: {_megabytes(size)} (the limit is {_megabytes(max_bytes)})",
+            f"audio file is too big: {_size(size)} (the limit is {_size(max_bytes)})",
             problem="too_big",
         )
 
@@ -200,8 +200,10 @@ def load_audio_bytes(
         )
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
+def _size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{size / 1024:.1f} KB"
 
 
 def _number(value: Any) -> float | None:

@@ -16,7 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import numpy as np
 
@@ -53,12 +53,9 @@ class Transcript:
 
     text: str
     language: str
-    confidence: float
-    """1 − mean(no_speech_prob) over the segments; 0.0 when nothing was heard."""
-    seconds: float
-    """Time spent on this clip (decode + recognition), not counting a first model load."""
-    duration: float
-    """Length of the audio in seconds."""
+    confidence: float  # 1 − mean(no_speech_prob) over the segments; 0.0 if nothing was heard
+    seconds: float  # spent on this clip (decode + recognition), not counting a first load
+    duration: float  # of the audio
 
 
 class Transcriber(Protocol):
@@ -106,6 +103,17 @@ class _WhisperEngine:
         # The model is not shared between threads: one worker owns it and serialises requests.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stt")
         self._lock = asyncio.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """STT_MODEL, STT_LANGUAGE, STT_MAX_SECONDS, STT_MAX_BYTES and STT_THREADS."""
+        return cls(
+            settings.stt_model,
+            language=settings.stt_language,
+            max_seconds=settings.stt_max_seconds,
+            max_bytes=settings.stt_max_bytes,
+            threads=settings.stt_threads,
+        )
 
     @property
     def loaded(self) -> bool:
@@ -157,8 +165,6 @@ class _WhisperEngine:
             samples = load_audio(Path(audio), **limits)
         try:
             text, no_speech = self._recognise(self._model, samples, language)
-        except (AudioError, TranscriptionError):
-            raise
         except Exception as exc:  # engines raise many types; all mean "recognition failed"
             raise TranscriptionError(
                 f"{self.name} failed on the clip: {type(exc).__name__}: {exc}"
@@ -216,10 +222,6 @@ class FasterWhisperTranscriber(_WhisperEngine):
         self.vad_filter = vad_filter
         self.download_root = download_root
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> FasterWhisperTranscriber:
-        return cls(settings.stt_model, **_limits_from(settings))
-
     def _load_model(self) -> Any:
         from faster_whisper import WhisperModel
 
@@ -273,10 +275,6 @@ class OpenAIWhisperTranscriber(_WhisperEngine):
         self.device = device
         self.download_root = download_root
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> OpenAIWhisperTranscriber:
-        return cls(settings.stt_model, **_limits_from(settings))
-
     def _load_model(self) -> Any:
         try:
             import torch
@@ -318,7 +316,7 @@ class OpenAIWhisperTranscriber(_WhisperEngine):
         return str(result.get("text", "")), [float(s["no_speech_prob"]) for s in segments]
 
 
-ENGINES: dict[str, type[FasterWhisperTranscriber] | type[OpenAIWhisperTranscriber]] = {
+ENGINES: dict[str, type[_WhisperEngine]] = {
     "faster-whisper": FasterWhisperTranscriber,
     "openai-whisper": OpenAIWhisperTranscriber,
 }
@@ -327,16 +325,6 @@ ENGINES: dict[str, type[FasterWhisperTranscriber] | type[OpenAIWhisperTranscribe
 def make_transcriber(settings: Settings) -> Transcriber:
     """The engine STT_ENGINE names, built from settings (the model is loaded on first use)."""
     return ENGINES[settings.stt_engine].from_settings(settings)
-
-
-def _limits_from(settings: Settings) -> dict[str, Any]:
-    # STT_MAX_SECONDS, STT_MAX_BYTES and STT_THREADS are read once Settings has them.
-    return {
-        "language": settings.stt_language,
-        "max_seconds": getattr(settings, "stt_max_seconds", MAX_SECONDS),
-        "max_bytes": getattr(settings, "stt_max_bytes", MAX_BYTES),
-        "threads": getattr(settings, "stt_threads", None),
-    }
 
 
 def _faster_whisper_source(model: str) -> str:
@@ -356,6 +344,13 @@ def _faster_whisper_source(model: str) -> str:
         )
     if _looks_like_path(model):
         raise TranscriptionError(f"STT model folder {path} does not exist")
+    from faster_whisper import available_models
+
+    if "/" not in model and model not in available_models():
+        raise TranscriptionError(
+            f"STT model {model!r} is neither a model folder nor a size name "
+            f"({', '.join(available_models())})"
+        )
     return model
 
 
