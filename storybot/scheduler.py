@@ -30,7 +30,9 @@ class UserBusyError(StorybotError):
 
 
 @dataclass(eq=False)
-class _Ticket:
+class Ticket:
+    """A place in line."""
+
     run_id: str
     guild_key: str
     user_id: int | None
@@ -47,8 +49,8 @@ class Scheduler:
             raise ValueError("concurrency must be at least 1")
         self.concurrency = concurrency
         self.per_user = per_user
-        self._waiting: list[_Ticket] = []
-        self._running: dict[str, _Ticket] = {}  # run_id → ticket
+        self._waiting: list[Ticket] = []
+        self._running: dict[str, Ticket] = {}  # run_id → ticket
 
     @property
     def running(self) -> list[str]:
@@ -75,6 +77,39 @@ class Scheduler:
         if len(active) >= self.per_user:
             raise UserBusyError(self.per_user)
 
+    def enqueue(
+        self,
+        run_id: str,
+        *,
+        guild_id: int | None = None,
+        user_id: int | None = None,
+        on_position: PositionCallback | None = None,
+    ) -> Ticket:
+        """Take a place in line now (UserBusyError at the cap); `hold` it to wait for a turn."""
+        self.check_user(user_id)
+        # Runs without a guild (DMs, the CLI) do not block each other.
+        guild_key = f"guild:{guild_id}" if guild_id is not None else f"run:{run_id}"
+        ticket = Ticket(run_id, guild_key, user_id, on_position)
+        self._waiting.append(ticket)
+        return ticket
+
+    @contextlib.asynccontextmanager
+    async def hold(self, ticket: Ticket) -> AsyncIterator[None]:
+        """Wait for the ticket's turn (reporting its place as it changes), then hold the slot
+        until the block ends, however it ends."""
+        try:
+            await self._advance()
+            if not ticket.ready.done():
+                await asyncio.shield(ticket.ready)
+            yield
+        finally:
+            if ticket in self._waiting:
+                self._waiting.remove(ticket)
+            self._running.pop(ticket.run_id, None)
+            if not ticket.ready.done():
+                ticket.ready.cancel()
+            await self._advance()
+
     @contextlib.asynccontextmanager
     async def slot(
         self,
@@ -84,24 +119,10 @@ class Scheduler:
         user_id: int | None = None,
         on_position: PositionCallback | None = None,
     ) -> AsyncIterator[None]:
-        """Wait for a turn (reporting the position as it changes), hold it, release it."""
-        self.check_user(user_id)
-        # Runs without a guild (DMs, the CLI) do not block each other.
-        guild_key = f"guild:{guild_id}" if guild_id is not None else f"run:{run_id}"
-        ticket = _Ticket(run_id, guild_key, user_id, on_position)
-        self._waiting.append(ticket)
-        try:
-            await self._advance()
-            if not ticket.ready.done():
-                await asyncio.shield(ticket.ready)
+        """`enqueue` and `hold` in one."""
+        ticket = self.enqueue(run_id, guild_id=guild_id, user_id=user_id, on_position=on_position)
+        async with self.hold(ticket):
             yield
-        finally:
-            if ticket in self._waiting:
-                self._waiting.remove(ticket)
-            self._running.pop(run_id, None)
-            if not ticket.ready.done():
-                ticket.ready.cancel()
-            await self._advance()
 
     async def _advance(self) -> None:
         """Start every waiter that may start, in order; tell the rest their new place."""
@@ -123,7 +144,7 @@ class Scheduler:
                 await self._tell(ticket, index)
 
     @staticmethod
-    async def _tell(ticket: _Ticket, position: int) -> None:
+    async def _tell(ticket: Ticket, position: int) -> None:
         if ticket.on_position is None:
             return
         try:

@@ -20,7 +20,7 @@ from storybot.models import Cancelled, Event, Failed, Queued, Status, StoryReque
 from storybot.pipeline import BookPipeline, BookRun, Painter, PipelineOptions
 from storybot.runs import RunRecord, RunStore
 from storybot.safety import screen
-from storybot.scheduler import Scheduler
+from storybot.scheduler import Scheduler, Ticket
 from storybot.story import StoryAuthor
 
 log = logging.getLogger(__name__)
@@ -91,8 +91,13 @@ class BookMaker:
         )
         pipeline = BookPipeline(store, author, painter, make_narrator(settings), options)
         scheduler = Scheduler(len(settings.comfyui_urls), settings.max_books_per_user)
-        return cls(store, scheduler, pipeline, keep_runs=settings.keep_runs,
-                   safety_screen=settings.safety_screen)
+        return cls(
+            store,
+            scheduler,
+            pipeline,
+            keep_runs=settings.keep_runs,
+            safety_screen=settings.safety_screen,
+        )
 
     def submit(
         self,
@@ -109,7 +114,10 @@ class BookMaker:
             raise RequestRefused(verdict.message)
         self.scheduler.check_user(requester_id)
         record = self.store.create(
-            request, requester_id=requester_id, guild_id=guild_id, channel_id=channel_id,
+            request,
+            requester_id=requester_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
             locale=locale,
         )
         return self._queue(record)
@@ -140,22 +148,26 @@ class BookMaker:
         return self.store.recover()
 
     def _queue(self, record: RunRecord) -> BookJob:
+        """Take the run's place in line at once (no await before it), then drive it."""
         job = BookJob(record)
-        self.jobs[record.run_id] = job
-        job._task = asyncio.create_task(self._drive(job), name=f"job {record.run_id}")
-        return job
-
-    async def _drive(self, job: BookJob) -> None:
-        record = job.record
 
         def queued(position: int) -> None:
             job._events.put_nowait(Queued(position=position))
 
+        ticket = self.scheduler.enqueue(
+            record.run_id,
+            guild_id=record.guild_id,
+            user_id=record.requester_id,
+            on_position=queued,
+        )
+        self.jobs[record.run_id] = job
+        job._task = asyncio.create_task(self._drive(job, ticket), name=f"job {record.run_id}")
+        return job
+
+    async def _drive(self, job: BookJob, ticket: Ticket) -> None:
+        record = job.record
         try:
-            async with self.scheduler.slot(
-                record.run_id, guild_id=record.guild_id, user_id=record.requester_id,
-                on_position=queued,
-            ):
+            async with self.scheduler.hold(ticket):
                 job._run = self.pipeline.start(record)
                 async for event in job._run.events():
                     job._events.put_nowait(event)

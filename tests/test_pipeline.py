@@ -1,0 +1,334 @@
+"""The whole book pipeline on the real tiny engines: tiny GGUF (or the llama-server stand-in),
+the ComfyUI stand-in, tiny Supertonic models, real ffmpeg and SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import ffmpeg
+import pytest
+import soundfile
+
+from storybot.config import Settings
+from storybot.models import (
+    Cancelled,
+    Done,
+    Event,
+    Failed,
+    PageAudio,
+    PageImage,
+    PageText,
+    Progress,
+    Queued,
+    Stage,
+    StageStarted,
+    Status,
+    StoryReady,
+    StoryRequest,
+)
+from storybot.runs import RunStore
+from storybot.scheduler import UserBusyError
+from storybot.service import BookMaker, RequestRefused
+from tests.fake_comfyui import FakeComfyUI, png_size
+from tests.fake_llama_server import FakeLlamaServer, Reply
+from tests.stories import dumps, story
+
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+
+OUTPUT_NAMES = {
+    "cover.png",
+    "panel_1.png",
+    "panel_2.png",
+    "panel_3.png",
+    "panel_4.png",
+    "page_0.wav",
+    "page_1.wav",
+    "page_2.wav",
+    "page_3.wav",
+    "page_4.wav",
+    "story.json",
+    "book.mp4",
+}
+
+
+@pytest.fixture
+async def comfy() -> AsyncIterator[FakeComfyUI]:
+    fake = FakeComfyUI()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+def settings(tmp_path: Path, comfy: FakeComfyUI, **values: object) -> Settings:
+    base: dict[str, object] = {
+        "data_dir": tmp_path / "data",
+        "comfyui_urls": comfy.url,
+        "llm_n_ctx": 4096,
+        "llm_max_tokens": 2000,
+        "llm_threads": 2,
+        "image_width": 256,
+        "image_height": 256,
+        "shared_gpu": False,
+    }
+    base.update(values)
+    return Settings.load(env={}, env_file=None, **base)
+
+
+@pytest.fixture
+async def maker_factory(
+    tmp_path: Path, comfy: FakeComfyUI, tiny_gguf: Path, tiny_supertonic: Path
+) -> AsyncIterator:
+    made: list[BookMaker] = []
+
+    def make(**values: object) -> BookMaker:
+        values.setdefault("llm_model", str(tiny_gguf))
+        values.setdefault("tts_model_dir", tiny_supertonic)
+        maker = BookMaker.from_settings(settings(tmp_path, comfy, **values))
+        made.append(maker)
+        return maker
+
+    yield make
+    for maker in made:
+        await maker.close()
+
+
+async def collect(events: AsyncIterator[Event]) -> list[Event]:
+    async with asyncio.timeout(120):
+        return [event async for event in events]
+
+
+def request(**changes: object) -> StoryRequest:
+    values: dict[str, object] = {
+        "era": "조선시대",
+        "place": "궁궐",
+        "characters": "호랑이, 토끼",
+        "topic": "우정",
+    }
+    values.update(changes)
+    return StoryRequest(**values)  # type: ignore[arg-type]
+
+
+def wav_seconds(path: Path) -> float:
+    return soundfile.info(str(path)).duration
+
+
+async def test_whole_book_on_the_tiny_engines(maker_factory, comfy: FakeComfyUI) -> None:
+    maker: BookMaker = maker_factory()
+    job = maker.submit(request(), requester_id=1, guild_id=10, channel_id=100)
+    events = await collect(job.events())
+
+    assert events[0] == StageStarted(stage=Stage.LLM)  # nobody in line: no Queued event
+    done = events[-1]
+    assert isinstance(done, Done), events[-1]
+    folder = maker.store.run_dir(job.run_id)
+    assert {p.name for p in folder.iterdir()} == OUTPUT_NAMES
+    for index in range(5):
+        image = done.book.images[index]
+        assert image is not None and png_size(image.read_bytes()) == (256, 256)
+        audio = done.book.audio[index]
+        assert audio is not None and soundfile.info(str(audio)).samplerate == 44100
+    # The MP4 lasts as long as the narration (plus the gap after each page).
+    video = ffmpeg.probe(str(folder / "book.mp4"))
+    narration = sum(wav_seconds(folder / f"page_{i}.wav") for i in range(5))
+    gap = maker.pipeline.options.video.gap
+    assert float(video["format"]["duration"]) == pytest.approx(narration + 5 * gap, abs=0.3)
+
+    # One seed for the whole book, and the story's image prompts reached ComfyUI.
+    seeds = {_seed(prompt) for prompt in comfy.prompts}
+    assert len(comfy.prompts) == 5 and len(seeds) == 1
+    assert comfy.frees, "ComfyUI's memory is freed after the book"
+
+    record = maker.store.get(job.run_id)
+    assert record is not None and record.status is Status.DONE
+    assert record.ready_max_page == 4 and record.ready_max_audio_page == 4
+    assert record.story is not None and record.story.title == done.book.story.title
+    assert {"llm", "total", "image_0", "narration_4"} <= set(record.timings)
+
+    kinds = [type(event) for event in events]
+    assert kinds.count(PageImage) == 5 and kinds.count(PageAudio) == 5
+    assert kinds.count(StoryReady) == 1 and Progress in kinds
+    first_text = kinds.index(PageText)
+    assert first_text < kinds.index(StoryReady)  # pages arrive while the story is written
+
+
+def _seed(prompt: dict) -> int:
+    for node in prompt["prompt"].values():
+        if node.get("_meta", {}).get("title") == "seed":
+            inputs = node["inputs"]
+            return inputs.get("noise_seed", inputs.get("seed"))
+    raise AssertionError("no seed node")
+
+
+async def slow_story_server() -> FakeLlamaServer:
+    server = FakeLlamaServer(replies=[Reply(dumps(story()), chunk_size=4, chunk_delay=0.01)])
+    await server.start()
+    return server
+
+
+async def test_separate_gpu_paints_the_cover_while_the_story_is_written(maker_factory) -> None:
+    server = await slow_story_server()
+    try:
+        maker: BookMaker = maker_factory(llm_server_url=server.url, shared_gpu=False)
+        events = await collect(maker.submit(request()).events())
+    finally:
+        await server.stop()
+    kinds = [type(e) for e in events]
+    cover = next(i for i, e in enumerate(events) if isinstance(e, PageImage) and e.page == 0)
+    first_audio = kinds.index(PageAudio)
+    assert cover < kinds.index(StoryReady)
+    assert first_audio < kinds.index(StoryReady)
+    assert isinstance(events[-1], Done)
+
+
+async def test_shared_gpu_paints_only_after_the_story(maker_factory) -> None:
+    server = await slow_story_server()
+    try:
+        maker: BookMaker = maker_factory(llm_server_url=server.url, shared_gpu=True)
+        events = await collect(maker.submit(request()).events())
+    finally:
+        await server.stop()
+    kinds = [type(e) for e in events]
+    story_ready = kinds.index(StoryReady)
+    assert all(i > story_ready for i, k in enumerate(kinds) if k in (PageImage, Progress))
+    assert kinds.index(PageAudio) < story_ready  # narration does not wait for the GPU
+    stages = [e.stage for e in events if isinstance(e, StageStarted)]
+    assert stages[:2] == [Stage.LLM, Stage.COVER]
+    assert isinstance(events[-1], Done)
+
+
+async def test_failed_pictures_never_lose_the_book(maker_factory, comfy: FakeComfyUI) -> None:
+    comfy.fail_class = "KSampler"  # every picture fails on the server
+    maker: BookMaker = maker_factory()
+    events = await collect(maker.submit(request()).events())
+    done = events[-1]
+    assert isinstance(done, Done)
+    assert all(image is None for image in done.book.images)
+    assert len([w for w in done.book.warnings if "picture could not be made" in w]) == 5
+    assert done.book.video is not None and done.book.video.is_file()
+    record = maker.store.get(done.book.run_id)
+    assert record is not None and all(page.image_failed for page in record.pages)
+    assert record.ready_max_page == 4  # failed pages count as settled
+    # Each page was tried twice (one retry), then given up.
+    assert len(comfy.prompts) == 10
+
+
+async def test_invalid_story_fails_with_the_reason_and_frees_the_guild(
+    maker_factory, tiny_gguf: Path
+) -> None:
+    server = FakeLlamaServer(replies=[Reply(dumps(story(title="No Hangul")))] * 3)
+    await server.start()
+    try:
+        maker: BookMaker = maker_factory(llm_server_url=server.url)
+        events = await collect(maker.submit(request(), guild_id=5).events())
+    finally:
+        await server.stop()
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.stage is Stage.LLM
+    assert "not valid after 3 attempt(s)" in failed.error and "Hangul" in failed.error
+    assert maker.scheduler.running == [] and maker.jobs == {}
+
+
+async def test_cancel_interrupts_the_picture_and_keeps_the_files(
+    maker_factory, comfy: FakeComfyUI
+) -> None:
+    comfy.hang = True  # the cover never finishes until interrupted
+    maker: BookMaker = maker_factory()
+    job = maker.submit(request(), requester_id=3, guild_id=7)
+    seen: list[Event] = []
+    async with asyncio.timeout(60):
+        async for event in job.events():
+            seen.append(event)
+            if isinstance(event, Progress):
+                assert maker.cancel(job.run_id)
+    assert isinstance(seen[-1], Cancelled)
+    record = await job.wait()
+    assert record.status is Status.CANCELLED
+    assert maker.store.get(job.run_id).status is Status.CANCELLED  # type: ignore[union-attr]
+    assert comfy.interrupts or comfy.deleted, "the ComfyUI job was stopped"
+    assert maker.store.run_dir(job.run_id).is_dir()  # what was made is kept
+    assert maker.scheduler.running == [] and maker.jobs == {}
+    maker.scheduler.check_user(3)  # the requester may start another book
+
+
+async def test_queue_order_positions_and_the_per_user_cap(
+    maker_factory, comfy: FakeComfyUI
+) -> None:
+    comfy.hang = True
+    maker: BookMaker = maker_factory()
+    first = maker.submit(request(), requester_id=1, guild_id=9)
+    second = maker.submit(request(topic="모험"), requester_id=2, guild_id=9)
+    with pytest.raises(UserBusyError):
+        maker.submit(request(), requester_id=1, guild_id=9)
+    second_events: list[Event] = []
+
+    async def follow() -> None:
+        async for event in second.events():
+            second_events.append(event)
+
+    follower = asyncio.create_task(follow())
+    async with asyncio.timeout(60):
+        async for event in first.events():
+            if isinstance(event, Progress):
+                assert maker.scheduler.waiting == [second.run_id]
+                comfy.hang = False
+                maker.cancel(first.run_id)
+        await follower
+    assert second_events[0] == Queued(position=1)
+    assert isinstance(second_events[-1], Done)
+    assert second_events.index(Queued(position=1)) < [type(e) for e in second_events].index(
+        StageStarted
+    )
+
+
+async def test_safety_screen_refuses_before_anything_is_made(maker_factory) -> None:
+    maker: BookMaker = maker_factory()
+    with pytest.raises(RequestRefused, match="어린이 그림책으로 만들 수 없어요"):
+        maker.submit(request(topic="마약 파는 토끼"), requester_id=1)
+    with pytest.raises(RequestRefused, match="can't become a children's picture book"):
+        maker.submit(request(topic="a murder mystery", language="en"), requester_id=1)
+    assert maker.store.recent(1) == []
+
+
+async def test_retry_reuses_the_story_and_the_pages_made(maker_factory, comfy: FakeComfyUI) -> None:
+    server = FakeLlamaServer(replies=[Reply(dumps(story()))])
+    await server.start()
+    try:
+        maker: BookMaker = maker_factory(llm_server_url=server.url)
+        comfy.fail_class = "KSampler"
+        first = await collect(maker.submit(request(), requester_id=4).events())
+        assert isinstance(first[-1], Done)
+        run_id = first[-1].book.run_id
+        comfy.fail_class = None
+        again = await collect(maker.retry(run_id).events())
+    finally:
+        await server.stop()
+    done = again[-1]
+    assert isinstance(done, Done) and done.book.run_id == run_id
+    assert len(server.requests) == 1  # the story was not written again
+    assert not any(isinstance(e, PageAudio) for e in again)  # narration was kept
+    assert all(image is not None and image.is_file() for image in done.book.images)
+
+
+async def test_restart_marks_unfinished_runs_interrupted(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    record = store.create(request(), requester_id=8, guild_id=1, channel_id=2)
+    record.status = Status.RUNNING
+    store.save(record)
+    store.close()  # the process dies here
+    store = RunStore(tmp_path)
+    interrupted = store.recover()
+    assert [r.run_id for r in interrupted] == [record.run_id]
+    assert interrupted[0].requester_id == 8 and interrupted[0].status is Status.INTERRUPTED
+
+
+async def test_no_narration_still_makes_a_video(maker_factory) -> None:
+    maker: BookMaker = maker_factory()
+    events = await collect(maker.submit(request(narration=False)).events())
+    done = events[-1]
+    assert isinstance(done, Done) and all(a is None for a in done.book.audio)
+    assert done.book.video is not None
+    duration = float(ffmpeg.probe(str(done.book.video))["format"]["duration"])
+    assert duration == pytest.approx(5 * maker.pipeline.options.video.silent_page, abs=0.3)
