@@ -104,6 +104,7 @@ class Settings(BaseModel):
     shared_gpu: bool = True
     safety_screen: bool = True
     max_books_per_user: int = Field(1, ge=0)
+    book_video: bool = True
     video_max_mb: float = Field(8.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

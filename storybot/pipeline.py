@@ -77,6 +77,7 @@ class PipelineOptions:
     image_retries: int = 1  # on top of the pool's own retry on another server
     narration_timeout: float = 180.0
     video_timeout: float = 600.0
+    make_video: bool = True
     video: VideoOptions = field(default_factory=VideoOptions)
 
 
@@ -190,7 +191,8 @@ class BookRun:
         if any(not task.done() for task in narrations):
             await self._set_stage(Stage.TTS)
         await asyncio.gather(*narrations)
-        await self._make_video(story)
+        if self.options.make_video:
+            await self._make_video(story)
         status = Status.DONE
         book = Book(
             run_id=record.run_id,

@@ -87,6 +87,7 @@ class BookMaker:
         options = PipelineOptions(
             shared_gpu=settings.shared_gpu,
             safety_screen=settings.safety_screen,
+            make_video=settings.book_video,
             video=VideoOptions(max_bytes=int(settings.video_max_mb * 2**20)),
         )
         pipeline = BookPipeline(store, author, painter, make_narrator(settings), options)

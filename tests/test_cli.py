@@ -172,3 +172,83 @@ def test_image_command_with_comfyui_down_is_one_line(tmp_path: Path) -> None:
         flags=re.MULTILINE,
     )
     assert not (tmp_path / "x.png").exists()
+
+
+def test_make_whole_book(tiny_gguf: Path, tiny_supertonic: Path, tmp_path: Path) -> None:
+    import asyncio
+
+    from tests.fake_comfyui import FakeComfyUI
+
+    async def run() -> subprocess.CompletedProcess[str]:
+        comfy = FakeComfyUI()
+        url = await comfy.start()
+        try:
+            return await asyncio.to_thread(
+                storybot,
+                "make",
+                *FIELDS,
+                "--voice",
+                "F1",
+                "--out",
+                str(tmp_path / "book"),
+                cwd=tmp_path,
+                LLM_MODEL=str(tiny_gguf),
+                TTS_MODEL_DIR=str(tiny_supertonic),
+                COMFYUI_URLS=url,
+                LLM_N_CTX="4096",
+                IMAGE_WIDTH="256",
+                IMAGE_HEIGHT="256",
+            )
+        finally:
+            await comfy.stop()
+
+    result = asyncio.run(run())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith(f": {tmp_path / 'book'}")
+    names = {p.name for p in (tmp_path / "book").iterdir()}
+    assert {"cover.png", "panel_4.png", "page_0.wav", "story.json", "book.mp4"} <= names
+    assert "pictures" in result.stderr and "narration" in result.stderr  # the progress bars
+    assert (tmp_path / "data" / "storybot.sqlite3").is_file()
+
+
+def test_make_refuses_unsafe_requests(tmp_path: Path) -> None:
+    result = storybot(
+        "make",
+        "--era",
+        "현대",
+        "--place",
+        "학교",
+        "--characters",
+        "토끼",
+        "--topic",
+        "마약",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "어린이 그림책으로 만들 수 없어요" in result.stderr
+
+
+def test_say_parse_and_transcribe(tiny_supertonic: Path, tmp_path: Path) -> None:
+    import soundfile
+
+    out = tmp_path / "page.wav"
+    said = storybot(
+        "say",
+        "옛날 옛적에 토끼가 살았어요.",
+        "--out",
+        str(out),
+        "--voice",
+        "F1",
+        cwd=tmp_path,
+        TTS_MODEL_DIR=str(tiny_supertonic),
+    )
+    assert said.returncode == 0, said.stderr
+    assert soundfile.info(str(out)).samplerate == 44100 and "supertonic" in said.stdout
+
+    parsed = storybot("parse", "--field", "characters", "토끼랑 거북이요", cwd=tmp_path)
+    assert parsed.returncode == 0 and json.loads(parsed.stdout) == {"value": ["토끼", "거북이"]}
+    refused = storybot("parse", "--field", "era", "음...", cwd=tmp_path)
+    assert refused.returncode == 1 and "error" in json.loads(refused.stdout)
+
+    missing = storybot("transcribe", str(tmp_path / "none.ogg"), cwd=tmp_path)
+    assert missing.returncode == 1 and missing.stderr.startswith("storybot: ")
