@@ -165,6 +165,15 @@ class RunStore:
         ).fetchall()
         return [_record(row) for row in rows]
 
+    def recent_totals(self, limit: int = 20) -> list[float]:
+        """Seconds the newest finished books took (for an ETA)."""
+        rows = self._db.execute(
+            "SELECT timings FROM runs WHERE status = ? ORDER BY run_id DESC LIMIT ?",
+            (Status.DONE.value, limit),
+        ).fetchall()
+        totals = [json.loads(row["timings"]).get("total") for row in rows]
+        return [float(t) for t in totals if t]
+
     def active(self) -> list[RunRecord]:
         """Runs still QUEUED or RUNNING, oldest first."""
         rows = self._db.execute(

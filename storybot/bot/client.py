@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
 import discord
 import yarl
 from discord.ext import commands
 
 from storybot.config import Settings
+from storybot.engines.stt import Transcriber, make_transcriber
 from storybot.errors import ConfigError
+from storybot.service import BookMaker
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +21,7 @@ log = logging.getLogger(__name__)
 def point_discord_at(settings: Settings) -> None:
     """Send discord.py's REST and gateway traffic to the configured bases (e.g. proxies)."""
     discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
-    gateway = settings.discord_gateway_url
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
 def intents() -> discord.Intents:
@@ -26,6 +29,7 @@ def intents() -> discord.Intents:
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.guild_messages = True
+    wanted.guild_reactions = True
     wanted.dm_messages = True
     wanted.message_content = True
     return wanted
@@ -34,11 +38,31 @@ def intents() -> discord.Intents:
 class StoryBot(commands.Bot):
     """The storybot client; start-up work happens in `setup_hook`, never in `on_ready`."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents())
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        maker: BookMaker | None = None,
+        transcriber: Transcriber | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), **options)
         self.settings = settings
+        self.maker = maker or BookMaker.from_settings(settings)
+        self.transcriber = transcriber or make_transcriber(settings)
+        from storybot.bot.runner import BookRunner
+
+        self.runner = BookRunner(self, self.maker)
+        self._background: set[asyncio.Task[None]] = set()
 
     async def setup_hook(self) -> None:
+        from storybot.bot.cog import StoryCog
+        from storybot.bot.i18n import StoryTranslator
+        from storybot.bot.views import PERSISTENT_ITEMS
+
+        await self.tree.set_translator(StoryTranslator())
+        await self.add_cog(StoryCog(self))
+        self.add_dynamic_items(*PERSISTENT_ITEMS)  # buttons of books made before a restart
         guild_id = self.settings.dev_guild_id
         if guild_id is not None:
             guild = discord.Object(id=guild_id)
@@ -47,14 +71,41 @@ class StoryBot(commands.Bot):
         else:
             synced = await self.tree.sync()
         log.info("Synced %d application command(s) (%s)", len(synced), guild_id or "global")
+        interrupted = self.maker.recover()
+        if interrupted:
+            self._background.add(asyncio.create_task(self._tell_interrupted(interrupted)))
+        self._background.add(asyncio.create_task(self._warm_transcriber()))
+
+    async def _tell_interrupted(self, records: list[Any]) -> None:
+        await self.wait_until_ready()
+        await self.runner.tell_interrupted(records)
+
+    async def _warm_transcriber(self) -> None:
+        """Load Whisper once, now, so the first voice reply is quick (and kept warm after)."""
+        try:
+            await self.transcriber.load()
+        except Exception as exc:  # no model yet: voice replies will say so
+            log.warning("Whisper is not ready: %s", exc)
 
     async def on_ready(self) -> None:
-        log.info(
-            "Logged in as %s (%s) in %d guild(s)",
-            self.user,
-            self.user and self.user.id,
-            len(self.guilds),
-        )
+        log.info("Logged in as %s in %d guild(s)", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        await self.runner.close()
+        await self.maker.close()
+        await self.transcriber.close()
+        await super().close()
+
+
+class ShardedStoryBot(StoryBot, commands.AutoShardedBot):
+    """The same bot over several gateway shards (SHARD_COUNT > 1)."""
+
+
+def make_bot(settings: Settings, **options: Any) -> StoryBot:
+    """StoryBot, or ShardedStoryBot when SHARD_COUNT > 1."""
+    if settings.shard_count > 1:
+        return ShardedStoryBot(settings, shard_count=settings.shard_count, **options)
+    return StoryBot(settings, **options)
 
 
 def run_bot(settings: Settings) -> None:
@@ -65,7 +116,7 @@ def run_bot(settings: Settings) -> None:
         )
     point_discord_at(settings)
     try:
-        StoryBot(settings).run(settings.discord_token.get_secret_value(), log_handler=None)
+        make_bot(settings).run(settings.discord_token.get_secret_value(), log_handler=None)
     except discord.LoginFailure:
         raise ConfigError(
             "Discord refused DISCORD_TOKEN: reset the token and copy it again"

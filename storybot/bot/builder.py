@@ -1,0 +1,177 @@
+"""The story builder: a message that collects the four answers, typed or spoken.
+
+It shows ✅/⬜ per field, a modal to type them, a 🎤 button per field that chooses what the next
+voice reply fills, Start (enabled once all four are there) and Cancel. Replies to the message —
+text or a voice message — fill the chosen field, or else the first empty one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+
+from storybot.bot.i18n import text
+from storybot.fields import as_text
+
+FIELDS = ("era", "place", "characters", "topic")
+BUILDER_TIMEOUT = 30 * 60.0
+
+StartCallback = Callable[[discord.Interaction, "StoryBuilder"], Awaitable[None]]
+
+
+@dataclass
+class StoryBuilder:
+    """One requester's answers so far."""
+
+    requester_id: int
+    channel_id: int
+    locale: str
+    values: dict[str, str] = field(default_factory=dict)
+    voice: str | None = None
+    narration: bool = True
+    target: str | None = None  # the field the next reply fills
+    last_heard: str = ""
+    message: discord.Message | None = None
+
+    @property
+    def complete(self) -> bool:
+        return all(self.values.get(name) for name in FIELDS)
+
+    def next_field(self) -> str | None:
+        """The field a reply fills: the chosen one, else the first empty one."""
+        if self.target is not None:
+            return self.target
+        return next((name for name in FIELDS if not self.values.get(name)), None)
+
+    def fill(self, name: str, value: str | list[str]) -> None:
+        self.values[name] = as_text(value) if isinstance(value, list) else value
+        self.target = None
+
+    def embed(self) -> discord.Embed:
+        locale = self.locale
+        embed = discord.Embed(title=text(locale, "builder.title"), colour=0x7E57C2)
+        for name in FIELDS:
+            value = self.values.get(name)
+            mark = "✅" if value else "⬜"
+            embed.add_field(name=f"{mark} {text(locale, f'field.{name}')}", value=value or "—")
+        target = self.next_field()
+        hint = (
+            text(locale, "builder.hint", field=text(locale, f"field.{target}"))
+            if target and not (self.complete and self.target is None)
+            else text(locale, "builder.done_hint")
+        )
+        embed.description = "\n".join(line for line in (self.last_heard, hint) if line)
+        return embed
+
+
+class BuilderView(discord.ui.View):
+    """Type it · 🎤 per field · Start · Cancel."""
+
+    def __init__(self, builder: StoryBuilder, on_start: StartCallback, on_cancel: StartCallback):
+        super().__init__(timeout=BUILDER_TIMEOUT)
+        self.builder = builder
+        self.on_start = on_start
+        self.on_cancel = on_cancel
+        locale = builder.locale
+        type_button: discord.ui.Button[Any] = discord.ui.Button(
+            label=text(locale, "button.type"), style=discord.ButtonStyle.secondary, row=0
+        )
+        type_button.callback = self._type  # type: ignore[method-assign]
+        self.add_item(type_button)
+        for name in FIELDS:
+            chosen = builder.target == name
+            button: discord.ui.Button[Any] = discord.ui.Button(
+                label=f"🎤 {text(locale, f'field.{name}')}",
+                style=discord.ButtonStyle.primary if chosen else discord.ButtonStyle.secondary,
+                row=1,
+            )
+            button.callback = self._choose(name)  # type: ignore[method-assign]
+            self.add_item(button)
+        start: discord.ui.Button[Any] = discord.ui.Button(
+            label=text(locale, "button.start"),
+            style=discord.ButtonStyle.success,
+            disabled=not builder.complete,
+            row=2,
+        )
+        start.callback = self._start  # type: ignore[method-assign]
+        cancel: discord.ui.Button[Any] = discord.ui.Button(
+            label=text(locale, "button.cancel"), style=discord.ButtonStyle.danger, row=2
+        )
+        cancel.callback = self._cancel  # type: ignore[method-assign]
+        self.add_item(start)
+        self.add_item(cancel)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.builder.requester_id:
+            return True
+        await interaction.response.send_message(
+            text(self.builder.locale, "only_owner"), ephemeral=True
+        )
+        return False
+
+    def _choose(self, name: str) -> Callable[[discord.Interaction], Awaitable[None]]:
+        async def choose(interaction: discord.Interaction) -> None:
+            self.builder.target = name
+            await refresh(interaction, self.builder, self.on_start, self.on_cancel)
+
+        return choose
+
+    async def _type(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(
+            BuilderModal(self.builder, self.on_start, self.on_cancel)
+        )
+
+    async def _start(self, interaction: discord.Interaction) -> None:
+        self.stop()
+        await self.on_start(interaction, self.builder)
+
+    async def _cancel(self, interaction: discord.Interaction) -> None:
+        self.stop()
+        await self.on_cancel(interaction, self.builder)
+
+
+class BuilderModal(discord.ui.Modal):
+    """Four text inputs, prefilled with what the builder has."""
+
+    def __init__(self, builder: StoryBuilder, on_start: StartCallback, on_cancel: StartCallback):
+        super().__init__(title=text(builder.locale, "modal.title"), timeout=BUILDER_TIMEOUT)
+        self.builder, self.on_start, self.on_cancel = builder, on_start, on_cancel
+        self.inputs: dict[str, discord.ui.TextInput[Any]] = {}
+        for name in FIELDS:
+            box: discord.ui.TextInput[Any] = discord.ui.TextInput(
+                label=text(builder.locale, f"field.{name}"),
+                default=builder.values.get(name) or None,
+                required=False,
+                max_length=100,
+            )
+            self.inputs[name] = box
+            self.add_item(box)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        from storybot.fields import FieldError, parse_field
+
+        problems = []
+        for name, box in self.inputs.items():
+            raw = (box.value or "").strip()
+            if not raw:
+                continue
+            try:
+                self.builder.fill(name, parse_field(name, raw))
+            except FieldError as exc:
+                problems.append(exc.reason)
+        self.builder.last_heard = "\n".join(f"❌ {p}" for p in problems)
+        await refresh(interaction, self.builder, self.on_start, self.on_cancel)
+
+
+async def refresh(
+    interaction: discord.Interaction,
+    builder: StoryBuilder,
+    on_start: StartCallback,
+    on_cancel: StartCallback,
+) -> None:
+    """Redraw the builder message in answer to a button or modal."""
+    view = BuilderView(builder, on_start, on_cancel)
+    await interaction.response.edit_message(embed=builder.embed(), view=view)

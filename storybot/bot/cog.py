@@ -1,0 +1,274 @@
+"""The Discord adapter: /story, /books and voice replies. Thin: the work is done elsewhere."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
+from discord.ext import commands
+from pydantic import ValidationError
+
+from storybot.bot.builder import FIELDS, BuilderView, StoryBuilder
+from storybot.bot.i18n import locale_of, text
+from storybot.bot.runner import book_of
+from storybot.engines.audio import AudioError
+from storybot.errors import StorybotError
+from storybot.fields import FieldError, parse_field
+from storybot.models import Status, StoryRequest
+
+if TYPE_CHECKING:
+    from storybot.bot.client import StoryBot
+
+log = logging.getLogger(__name__)
+
+STORY_DESCRIPTION = "그림책을 만들어요: 시대, 장소, 등장인물, 주제를 알려 주세요"
+BOOKS_DESCRIPTION = "내가 만든 그림책을 보고 DM으로 다시 받아요"
+VoiceName = Literal["M1", "M2", "M3", "M4", "M5", "F1", "F2", "F3", "F4", "F5"]
+
+
+def is_audio(attachment: discord.Attachment) -> bool:
+    """A voice message, or any audio file."""
+    kind = (attachment.content_type or "").split(";")[0]
+    return attachment.is_voice_message() or kind.startswith("audio/")
+
+
+class StoryCog(commands.Cog):
+    """Slash commands and the replies that fill a story builder."""
+
+    def __init__(self, bot: StoryBot) -> None:
+        self.bot = bot
+        self.builders: dict[int, StoryBuilder] = {}  # builder message id → builder
+
+    @app_commands.command(
+        name=_("story"),
+        description=_("그림책을 만들어요: 시대, 장소, 등장인물, 주제를 알려 주세요"),
+    )
+    @app_commands.describe(
+        era=_("이야기의 시대 (예: 조선시대)"),
+        place=_("이야기의 장소 (예: 궁궐)"),
+        characters=_("등장인물 (예: 호랑이, 토끼)"),
+        topic=_("주제 (예: 우정)"),
+        voice=_("낭독 목소리 (M1–M5, F1–F5)"),
+        narration=_("목소리로 읽어 줄까요?"),
+    )
+    @app_commands.rename(
+        era=_("era"),
+        place=_("place"),
+        characters=_("characters"),
+        topic=_("topic"),
+        voice=_("voice"),
+        narration=_("narration"),
+    )
+    async def story(
+        self,
+        interaction: discord.Interaction,
+        era: app_commands.Range[str, 1, 100] | None = None,
+        place: app_commands.Range[str, 1, 100] | None = None,
+        characters: app_commands.Range[str, 1, 100] | None = None,
+        topic: app_commands.Range[str, 1, 100] | None = None,
+        voice: VoiceName | None = None,
+        narration: bool = True,
+    ) -> None:
+        """Make a picture book; missing answers are asked for with a story builder."""
+        locale = locale_of(interaction.locale)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        builder = StoryBuilder(
+            interaction.user.id,
+            interaction.channel_id or 0,
+            locale,
+            voice=voice,
+            narration=narration,
+        )
+        for name, raw in zip(FIELDS, (era, place, characters, topic), strict=True):
+            if raw and raw.strip():
+                try:
+                    builder.fill(name, parse_field(name, raw, language=locale))
+                except FieldError:
+                    builder.values[name] = raw.strip()  # typed by hand: keep it as it is
+        if builder.complete:
+            await self.start(interaction, builder, deferred=True)
+            return
+        await self.open_builder(interaction, builder)
+
+    async def open_builder(self, interaction: discord.Interaction, builder: StoryBuilder) -> None:
+        """Post the builder message in the channel (replies to it fill the answers)."""
+        channel = interaction.channel
+        assert channel is not None
+        view = BuilderView(builder, self.start_from_button, self.cancel_builder)
+        try:
+            message = await channel.send(  # type: ignore[union-attr]
+                content=interaction.user.mention, embed=builder.embed(), view=view
+            )
+        except discord.Forbidden:
+            missing = "send_messages, embed_links"
+            await interaction.followup.send(
+                text(builder.locale, "no_permission", missing=missing), ephemeral=True
+            )
+            return
+        builder.message = message
+        self.builders[message.id] = builder
+        await interaction.followup.send(f"📝 {message.jump_url}", ephemeral=True)
+
+    async def start_from_button(
+        self, interaction: discord.Interaction, builder: StoryBuilder
+    ) -> None:
+        await interaction.response.edit_message(view=None)
+        if builder.message is not None:
+            self.builders.pop(builder.message.id, None)
+        await interaction.followup.send("▶️", ephemeral=True)
+        await self.start(interaction, builder, deferred=True)
+
+    async def cancel_builder(self, interaction: discord.Interaction, builder: StoryBuilder) -> None:
+        if builder.message is not None:
+            self.builders.pop(builder.message.id, None)
+        await interaction.response.edit_message(
+            content=text(builder.locale, "cancelled_builder"), embed=None, view=None
+        )
+
+    async def start(
+        self, interaction: discord.Interaction, builder: StoryBuilder, *, deferred: bool
+    ) -> None:
+        try:
+            request = StoryRequest(
+                **{name: builder.values[name] for name in FIELDS},
+                language=builder.locale,  # type: ignore[arg-type]
+                voice=builder.voice,  # type: ignore[arg-type]
+                narration=builder.narration,
+            )
+        except ValidationError as exc:
+            await interaction.followup.send(str(exc.errors()[0]["msg"]), ephemeral=True)
+            return
+        await self.bot.runner.start(interaction, request, builder.locale)
+
+    @app_commands.command(
+        name=_("books"), description=_("내가 만든 그림책을 보고 DM으로 다시 받아요")
+    )
+    async def books(self, interaction: discord.Interaction) -> None:
+        """List my recent books; pick one to get it in DMs again."""
+        locale = locale_of(interaction.locale)
+        records = [
+            r
+            for r in self.bot.runner.maker.store.recent(interaction.user.id, limit=10)
+            if r.status is Status.DONE and r.story is not None
+        ]
+        if not records:
+            await interaction.response.send_message(text(locale, "books.none"), ephemeral=True)
+            return
+        lines = [f"**{r.story.title}** · {r.created_at:%Y-%m-%d}" for r in records]  # type: ignore[union-attr]
+        view = BooksView(self.bot, records, locale)
+        await interaction.response.send_message(
+            embed=discord.Embed(title=text(locale, "books.title"), description="\n".join(lines)),
+            view=view,
+            ephemeral=True,
+        )
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Replies to a builder: a voice message or text fills the next answer."""
+        reference = message.reference
+        if message.author.bot or reference is None or reference.message_id is None:
+            return
+        builder = self.builders.get(reference.message_id)
+        if builder is None or message.author.id != builder.requester_id:
+            return
+        target = builder.next_field()
+        if target is None:
+            return
+        locale = builder.locale
+        if message.attachments:
+            audio = next((a for a in message.attachments if is_audio(a)), None)
+            if audio is None:
+                await message.reply(text(locale, "voice.not_audio"), mention_author=False)
+                return
+            await self.hear(message, audio, builder, target)
+        elif message.content.strip():
+            try:
+                builder.fill(target, parse_field(target, message.content, language=locale))
+            except FieldError as exc:
+                await message.reply(exc.reason, mention_author=False)
+                return
+            builder.last_heard = text(locale, "builder.typed", text=builder.values[target])
+            await self.redraw(builder)
+
+    async def hear(
+        self,
+        message: discord.Message,
+        audio: discord.Attachment,
+        builder: StoryBuilder,
+        target: str,
+    ) -> None:
+        """Transcribe a voice reply and fill `target` with what was heard."""
+        locale = builder.locale
+        await _react(message, "🎙️")
+        try:
+            if audio.size > self.bot.settings.stt_max_bytes:
+                raise AudioError(f"{audio.size} bytes is too big", problem="too_big")
+            data = await audio.read()
+            heard = await self.bot.transcriber.transcribe(
+                data, language=locale, filename=audio.filename
+            )
+            value = parse_field(target, heard.text, language=locale)
+        except (StorybotError, discord.HTTPException) as exc:
+            reason = exc.reason if isinstance(exc, FieldError) else str(exc)
+            await _unreact(message, "🎙️", self.bot.user)
+            await _react(message, "❌")
+            await message.reply(text(locale, "voice.failed", reason=reason), mention_author=False)
+            return
+        builder.fill(target, value)
+        builder.last_heard = text(
+            locale, "builder.heard", text=builder.values[target], confidence=heard.confidence
+        )
+        await _unreact(message, "🎙️", self.bot.user)
+        await self.redraw(builder)
+
+    async def redraw(self, builder: StoryBuilder) -> None:
+        if builder.message is None:
+            return
+        view = BuilderView(builder, self.start_from_button, self.cancel_builder)
+        try:
+            builder.message = await builder.message.edit(embed=builder.embed(), view=view)
+        except discord.HTTPException as exc:
+            log.warning("Could not redraw builder %s: %s", builder.message.id, exc)
+
+
+class BooksView(discord.ui.View):
+    """A menu of the requester's books; choosing one sends it to their DMs."""
+
+    def __init__(self, bot: StoryBot, records: list[Any], locale: str) -> None:
+        super().__init__(timeout=300)
+        self.bot = bot
+        options = [discord.SelectOption(label=r.story.title[:100], value=r.run_id) for r in records]
+        select: discord.ui.Select[Any] = discord.ui.Select(
+            placeholder=text(locale, "books.pick"), options=options
+        )
+        select.callback = self._pick  # type: ignore[method-assign]
+        self.select = select
+        self.add_item(select)
+
+    async def _pick(self, interaction: discord.Interaction) -> None:
+        run_id = self.select.values[0]
+        record = self.bot.runner.maker.store.get(run_id)
+        if (
+            record is None
+            or record.requester_id != interaction.user.id
+            or not book_of(record, self.bot.runner.maker)
+        ):
+            await interaction.response.send_message(
+                text(locale_of(interaction.locale), "unknown_run"), ephemeral=True
+            )
+            return
+        await self.bot.runner.send_to_dms(interaction, run_id)
+
+
+async def _react(message: discord.Message, emoji: str) -> None:
+    with contextlib.suppress(discord.HTTPException):  # reactions are a courtesy
+        await message.add_reaction(emoji)
+
+
+async def _unreact(message: discord.Message, emoji: str, me: Any) -> None:
+    with contextlib.suppress(discord.HTTPException):
+        await message.remove_reaction(emoji, me)

@@ -1,0 +1,161 @@
+"""Every user-facing text of the bot, in Korean and English, and the command translator."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+Locale = str  # "ko" or "en"
+
+TEXTS: dict[str, dict[str, str]] = {
+    "ko": {
+        "field.era": "시대",
+        "field.place": "장소",
+        "field.characters": "등장인물",
+        "field.topic": "주제",
+        "builder.title": "📖 새 그림책 만들기",
+        "builder.hint": "이 메시지에 **답장**으로 글이나 **음성 메시지**를 보내면 **{field}**을(를) 채워요.",
+        "builder.done_hint": "모두 채웠어요! **시작하기**를 눌러 주세요.",
+        "builder.heard": "🎤 들었어요: '{text}' ({confidence:.0%})",
+        "builder.typed": "✏️ 받았어요: '{text}'",
+        "button.type": "✏️ 입력하기",
+        "button.start": "시작하기",
+        "button.cancel": "취소",
+        "button.retry": "🔁 다시 만들기",
+        "button.dm": "📬 DM으로 받기",
+        "modal.title": "그림책 정보",
+        "book.queued": "⏳ 차례를 기다리고 있어요: {position}번째",
+        "book.stage.LLM": "✍️ 이야기를 쓰고 있어요",
+        "book.stage.COVER": "🎨 표지를 그리고 있어요",
+        "book.stage.PANEL": "🎨 {page}쪽 그림을 그리고 있어요",
+        "book.stage.TTS": "🔊 목소리를 녹음하고 있어요",
+        "book.done": "✅ 완성! DM으로 책을 보냈어요.",
+        "book.done_no_dm": "✅ 완성! DM을 보낼 수 없어서 아래 버튼으로 받을 수 있어요.",
+        "book.failed": "😢 책을 완성하지 못했어요: {reason}",
+        "book.cancelled": "🛑 취소했어요. 만든 쪽은 남겨 두었어요.",
+        "book.interrupted": "⚠️ 봇이 다시 시작되어 책 만들기가 멈췄어요. 다시 만들 수 있어요.",
+        "book.elapsed": "⏱️ {elapsed} 지남",
+        "book.eta": "약 {eta} 남음",
+        "book.warning": "⚠️ {count}쪽은 그림이나 목소리 없이 완성했어요.",
+        "book.audio_in_dm": "🔊 목소리 파일은 DM으로 보낼게요 (메시지에 담기에 너무 커요).",
+        "book.page": "{page}쪽",
+        "book.cover": "표지",
+        "dm.page": "**{label}** — {text}",
+        "dm.video": "🎬 「{title}」 함께 읽기 영상",
+        "dm.closed": "📪 DM을 보낼 수 없어요. 서버 설정에서 DM을 허용하거나 책 메시지의 📬 버튼을 눌러 주세요.",
+        "dm.sent": "📬 DM으로 보냈어요!",
+        "only_owner": "🙅 이 버튼은 책을 신청한 사람이나 서버 관리자만 누를 수 있어요.",
+        "busy": "⏳ 이미 만들고 있는 책이 있어요. 그 책이 끝나면 다시 신청해 주세요.",
+        "no_permission": "🔒 이 채널에서 메시지·파일·임베드를 보낼 권한이 없어요: {missing}. 관리자에게 권한을 부탁해 주세요.",
+        "voice.working": "🎙️ 듣고 있어요…",
+        "voice.not_audio": "🎧 음성 메시지나 글로 답해 주세요.",
+        "voice.failed": "❌ 알아듣지 못했어요: {reason}",
+        "books.none": "아직 만든 책이 없어요. `/story`로 시작해 보세요!",
+        "books.title": "📚 내 그림책",
+        "books.pick": "DM으로 다시 받을 책을 고르세요",
+        "unknown_run": "그 책을 찾을 수 없어요.",
+        "cancelled_builder": "취소했어요.",
+        "not_running": "이 책은 지금 만들고 있지 않아요.",
+    },
+    "en": {
+        "field.era": "era",
+        "field.place": "place",
+        "field.characters": "characters",
+        "field.topic": "topic",
+        "builder.title": "📖 A new picture book",
+        "builder.hint": "**Reply** to this message with text or a **voice message** to fill **{field}**.",
+        "builder.done_hint": "All filled in! Press **Start**.",
+        "builder.heard": "🎤 I heard: '{text}' ({confidence:.0%})",
+        "builder.typed": "✏️ Got it: '{text}'",
+        "button.type": "✏️ Type it",
+        "button.start": "Start",
+        "button.cancel": "Cancel",
+        "button.retry": "🔁 Retry",
+        "button.dm": "📬 Send to my DMs",
+        "modal.title": "Your picture book",
+        "book.queued": "⏳ Waiting in line: number {position}",
+        "book.stage.LLM": "✍️ Writing the story",
+        "book.stage.COVER": "🎨 Painting the cover",
+        "book.stage.PANEL": "🎨 Painting page {page}",
+        "book.stage.TTS": "🔊 Recording the narration",
+        "book.done": "✅ Done! The book is in your DMs.",
+        "book.done_no_dm": "✅ Done! I couldn't DM you: use the button below to get it.",
+        "book.failed": "😢 The book could not be finished: {reason}",
+        "book.cancelled": "🛑 Cancelled. The pages made so far are kept.",
+        "book.interrupted": "⚠️ The bot restarted while making this book. You can retry it.",
+        "book.elapsed": "⏱️ {elapsed} elapsed",
+        "book.eta": "about {eta} left",
+        "book.warning": "⚠️ {count} page(s) finished without a picture or a voice.",
+        "book.audio_in_dm": "🔊 The narration comes in your DMs (too big for this message).",
+        "book.page": "Page {page}",
+        "book.cover": "Cover",
+        "dm.page": "**{label}** — {text}",
+        "dm.video": "🎬 “{title}” read-along video",
+        "dm.closed": "📪 I can't DM you. Allow DMs from this server, or press 📬 on the book message.",
+        "dm.sent": "📬 Sent to your DMs!",
+        "only_owner": "🙅 Only the person who asked for this book, or a server manager, can use this.",
+        "busy": "⏳ You already have a book being made. Ask again when it is finished.",
+        "no_permission": "🔒 I can't post here: missing {missing}. Ask a server admin for these permissions.",
+        "voice.working": "🎙️ Listening…",
+        "voice.not_audio": "🎧 Please answer with a voice message or text.",
+        "voice.failed": "❌ I couldn't understand that: {reason}",
+        "books.none": "You have no books yet. Start one with `/story`!",
+        "books.title": "📚 My picture books",
+        "books.pick": "Pick a book to get in your DMs again",
+        "unknown_run": "I can't find that book.",
+        "cancelled_builder": "Cancelled.",
+        "not_running": "This book is not being made right now.",
+    },
+}
+
+# Command names, descriptions and option names: Korean is the default, English localized.
+COMMAND_TEXTS_EN: dict[str, str] = {
+    "그림책을 만들어요: 시대, 장소, 등장인물, 주제를 알려 주세요": (
+        "Make a picture book: tell me the era, place, characters and topic"
+    ),
+    "이야기의 시대 (예: 조선시대)": "When the story happens (e.g. long ago)",
+    "이야기의 장소 (예: 궁궐)": "Where it happens (e.g. a palace)",
+    "등장인물 (예: 호랑이, 토끼)": "Who is in it (e.g. a tiger and a rabbit)",
+    "주제 (예: 우정)": "What it is about (e.g. friendship)",
+    "낭독 목소리 (M1–M5, F1–F5)": "Narrator voice (M1–M5, F1–F5)",
+    "목소리로 읽어 줄까요?": "Read it aloud?",
+    "내가 만든 그림책을 보고 DM으로 다시 받아요": "See my picture books and get one in DMs again",
+}
+COMMAND_NAMES_KO: dict[str, str] = {
+    "story": "동화",
+    "books": "내책",
+    "era": "시대",
+    "place": "장소",
+    "characters": "등장인물",
+    "topic": "주제",
+    "voice": "목소리",
+    "narration": "낭독",
+}
+
+
+def locale_of(value: discord.Locale | str | None) -> Locale:
+    """ "en" for English-speaking Discord clients, Korean for everyone else."""
+    return "en" if str(value or "").startswith("en") else "ko"
+
+
+def text(locale: Locale, key: str, **values: object) -> str:
+    """The text `key` in `locale`, filled in."""
+    table = TEXTS.get(locale, TEXTS["ko"])
+    return table.get(key, TEXTS["ko"][key]).format(**values)
+
+
+class StoryTranslator(app_commands.Translator):
+    """English descriptions for English clients; Korean command names for Korean ones."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        message = string.message
+        if locale in (discord.Locale.american_english, discord.Locale.british_english):
+            return COMMAND_TEXTS_EN.get(message)
+        if locale is discord.Locale.korean:
+            return COMMAND_NAMES_KO.get(message)
+        return None

@@ -1,0 +1,235 @@
+"""`BookRunner`: a book's life on Discord — its message, its buttons, its delivery.
+
+It submits requests to the `BookMaker`, renders the events into a `BookMessage`, sends the
+finished book to the requester's DMs, and answers Cancel, Retry and Send-to-DMs. Expected
+Discord failures (closed DMs, missing permissions) get a quiet, friendly answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from storybot.bot.book_message import BookMessage
+from storybot.bot.delivery import deliver
+from storybot.bot.i18n import locale_of, text
+from storybot.bot.views import book_view
+from storybot.errors import StorybotError
+from storybot.models import Book, Done, Status, StoryRequest
+from storybot.runs import RunRecord
+from storybot.scheduler import UserBusyError
+from storybot.service import BookJob, BookMaker, RequestRefused
+
+if TYPE_CHECKING:
+    from storybot.bot.client import StoryBot
+
+log = logging.getLogger(__name__)
+
+NEEDED = ("send_messages", "attach_files", "embed_links")
+
+
+def missing_permissions(channel: discord.abc.Messageable, me: discord.abc.Snowflake) -> list[str]:
+    """Channel permissions the bot lacks to post a book there."""
+    if not isinstance(channel, discord.abc.GuildChannel):
+        return []
+    permissions = channel.permissions_for(me)  # type: ignore[arg-type]
+    return [name for name in NEEDED if not getattr(permissions, name)]
+
+
+def book_of(record: RunRecord, maker: BookMaker) -> Book | None:
+    """The finished book of a stored run (None before the story exists)."""
+    if record.story is None:
+        return None
+    video = maker.store.run_dir(record.run_id) / "book.mp4"
+    return Book(
+        run_id=record.run_id,
+        story=record.story,
+        directory=maker.store.run_dir(record.run_id),
+        images=[p.image_path for p in record.pages],
+        audio=[p.audio_path for p in record.pages],
+        video=video if video.is_file() else None,
+        warnings=record.warnings,
+    )
+
+
+class BookRunner:
+    """Starts books from interactions and follows them to the requester's DMs."""
+
+    def __init__(self, bot: StoryBot, maker: BookMaker) -> None:
+        self.bot = bot
+        self.maker = maker
+        self._followers: set[asyncio.Task[None]] = set()
+        self._undelivered: set[str] = set()  # done, but the requester's DMs were closed
+
+    async def start(
+        self, interaction: discord.Interaction, request: StoryRequest, locale: str
+    ) -> None:
+        """Screen, queue and post the book message; the interaction must be deferred."""
+        channel = interaction.channel
+        assert channel is not None
+        me = interaction.guild.me if interaction.guild else self.bot.user
+        missing = missing_permissions(channel, me)  # type: ignore[arg-type]
+        if missing:
+            await interaction.followup.send(
+                text(locale, "no_permission", missing=", ".join(missing)), ephemeral=True
+            )
+            return
+        try:
+            job = self.maker.submit(
+                request,
+                requester_id=interaction.user.id,
+                guild_id=interaction.guild_id,
+                channel_id=channel.id,
+                locale=locale,
+            )
+        except RequestRefused as exc:
+            await interaction.followup.send(str(exc), ephemeral=True)
+            return
+        except UserBusyError:
+            await interaction.followup.send(text(locale, "busy"), ephemeral=True)
+            return
+        message = await self._post(channel, job, locale)  # type: ignore[arg-type]
+        if message is not None:
+            await interaction.followup.send(f"📖 {message.jump_url}", ephemeral=True)
+
+    async def _post(
+        self, channel: discord.abc.Messageable, job: BookJob, locale: str
+    ) -> discord.Message | None:
+        record = job.record
+        try:
+            message = await channel.send(
+                embed=discord.Embed(title=text(locale, "builder.title")),
+                view=book_view(record.run_id, locale, running=True, retry=False, dm=False),
+            )
+        except discord.Forbidden:
+            self.maker.cancel(record.run_id)
+            return None
+        record.message_id = message.id
+        self.maker.store.save(record)
+        guild = getattr(channel, "guild", None)
+        limit = guild.filesize_limit if guild else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+        book_message = BookMessage(
+            message,
+            locale,
+            filesize_limit=limit,
+            view_factory=lambda finished: self._view(record, locale, finished),
+            eta_total=self._eta(),
+        )
+        task = asyncio.create_task(self._follow(job, book_message, locale))
+        self._followers.add(task)
+        task.add_done_callback(self._followers.discard)
+        return message
+
+    def _view(self, record: RunRecord, locale: str, finished: bool) -> discord.ui.View:
+        failed = record.status in (Status.FAILED, Status.CANCELLED, Status.INTERRUPTED)
+        undelivered = record.status is Status.DONE and record.run_id in self._undelivered
+        return book_view(
+            record.run_id,
+            locale,
+            running=not finished,
+            retry=finished and failed,
+            dm=undelivered,
+        )
+
+    async def _follow(self, job: BookJob, book_message: BookMessage, locale: str) -> None:
+        """Render every event; deliver the book when it is done."""
+        try:
+            async for event in job.events():
+                await book_message.apply(event)
+                if isinstance(event, Done):
+                    await self._deliver(job.record, event.book, book_message, locale)
+        except Exception:
+            log.exception("Following book %s failed", job.run_id)
+        finally:
+            await book_message.close()
+
+    async def _deliver(
+        self, record: RunRecord, book: Book, book_message: BookMessage, locale: str
+    ) -> None:
+        assert record.requester_id is not None
+        try:
+            user = self.bot.get_user(record.requester_id) or await self.bot.fetch_user(
+                record.requester_id
+            )
+            delivered = await deliver(user, book, locale)
+        except discord.HTTPException as exc:
+            log.warning("Could not deliver book %s: %s", record.run_id, exc)
+            delivered = False
+        if not delivered:
+            self._undelivered.add(record.run_id)
+            book_message.set_status(text(locale, "book.done_no_dm"))
+
+    def _eta(self) -> float | None:
+        totals = self.maker.store.recent_totals()
+        return sum(totals) / len(totals) if totals else None
+
+    # --- buttons -----------------------------------------------------------------------
+
+    async def cancel(self, interaction: discord.Interaction, run_id: str) -> None:
+        locale = locale_of(interaction.locale)
+        if self.maker.cancel(run_id):
+            await interaction.response.defer()
+        else:
+            await interaction.response.send_message(text(locale, "not_running"), ephemeral=True)
+
+    async def retry(self, interaction: discord.Interaction, run_id: str) -> None:
+        locale = locale_of(interaction.locale)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            job = self.maker.retry(run_id)
+        except UserBusyError:
+            await interaction.followup.send(text(locale, "busy"), ephemeral=True)
+            return
+        except StorybotError as exc:
+            await interaction.followup.send(str(exc), ephemeral=True)
+            return
+        channel = interaction.channel
+        message = await self._post(channel, job, job.record.locale)  # type: ignore[arg-type]
+        if message is not None:
+            await interaction.followup.send(f"📖 {message.jump_url}", ephemeral=True)
+
+    async def send_to_dms(self, interaction: discord.Interaction, run_id: str) -> None:
+        locale = locale_of(interaction.locale)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        record = self.maker.store.get(run_id)
+        book = book_of(record, self.maker) if record else None
+        if book is None:
+            await interaction.followup.send(text(locale, "unknown_run"), ephemeral=True)
+            return
+        delivered = await deliver(interaction.user, book, record.locale)  # type: ignore[union-attr]
+        if delivered:
+            self._undelivered.discard(run_id)
+        await interaction.followup.send(
+            text(locale, "dm.sent" if delivered else "dm.closed"), ephemeral=True
+        )
+
+    # --- start-up ----------------------------------------------------------------------
+
+    async def tell_interrupted(self, records: list[RunRecord]) -> None:
+        """After a restart: mark each interrupted book's message and offer Retry."""
+        for record in records:
+            if record.channel_id is None:
+                continue
+            locale = record.locale
+            view = book_view(record.run_id, locale, running=False, retry=True, dm=False)
+            content = text(locale, "book.interrupted")
+            try:
+                channel = self.bot.get_channel(record.channel_id) or await self.bot.fetch_channel(
+                    record.channel_id
+                )
+                if record.message_id is not None:
+                    message = await channel.fetch_message(record.message_id)  # type: ignore[union-attr]
+                    await message.edit(content=content, view=view)
+                else:
+                    mention = f"<@{record.requester_id}> " if record.requester_id else ""
+                    await channel.send(mention + content, view=view)  # type: ignore[union-attr]
+            except discord.HTTPException as exc:
+                log.info("Could not tell about interrupted run %s: %s", record.run_id, exc)
+
+    async def close(self) -> None:
+        for task in list(self._followers):
+            task.cancel()
+        await asyncio.gather(*self._followers, return_exceptions=True)

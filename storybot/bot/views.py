@@ -1,0 +1,102 @@
+"""The book message's buttons: persistent (custom_id carries the run id), so they survive a
+restart. Only the requester, or a member who may manage the server, may press them."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from storybot.bot.i18n import locale_of, text
+
+if TYPE_CHECKING:
+    from storybot.bot.client import StoryBot
+
+Button = discord.ui.Button[Any]
+RUN_ID = r"(?P<run_id>[0-9]{8}_[0-9]{6}_[0-9a-f]{6})"
+
+
+def may_control(interaction: discord.Interaction, requester_id: int | None) -> bool:
+    """The requester, or a member with Manage Server."""
+    user = interaction.user
+    if requester_id is not None and user.id == requester_id:
+        return True
+    permissions = getattr(user, "guild_permissions", None)
+    return bool(permissions and permissions.manage_guild)
+
+
+class _RunButton:
+    """A button bound to one run (mixed into a DynamicItem); subclasses say what it does."""
+
+    action = ""
+    style = discord.ButtonStyle.secondary
+    label_key = ""
+
+    def __init__(self, run_id: str, locale: str = "ko") -> None:
+        super().__init__(  # type: ignore[call-arg]
+            discord.ui.Button(
+                style=self.style,
+                label=text(locale, self.label_key),
+                custom_id=f"storybot:{self.action}:{run_id}",
+            )
+        )
+        self.run_id = run_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> Any:
+        return cls(match["run_id"], locale_of(interaction.locale))
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        bot: StoryBot = interaction.client  # type: ignore[assignment]
+        record = bot.runner.maker.store.get(self.run_id)
+        requester = record.requester_id if record else None
+        if may_control(interaction, requester):
+            return True
+        await interaction.response.send_message(
+            text(locale_of(interaction.locale), "only_owner"), ephemeral=True
+        )
+        return False
+
+
+class CancelButton(
+    _RunButton, discord.ui.DynamicItem[Button], template=rf"storybot:cancel:{RUN_ID}"
+):
+    action, style, label_key = "cancel", discord.ButtonStyle.danger, "button.cancel"
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: StoryBot = interaction.client  # type: ignore[assignment]
+        await bot.runner.cancel(interaction, self.run_id)
+
+
+class RetryButton(_RunButton, discord.ui.DynamicItem[Button], template=rf"storybot:retry:{RUN_ID}"):
+    action, style, label_key = "retry", discord.ButtonStyle.primary, "button.retry"
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: StoryBot = interaction.client  # type: ignore[assignment]
+        await bot.runner.retry(interaction, self.run_id)
+
+
+class DeliverButton(_RunButton, discord.ui.DynamicItem[Button], template=rf"storybot:dm:{RUN_ID}"):
+    action, style, label_key = "dm", discord.ButtonStyle.success, "button.dm"
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: StoryBot = interaction.client  # type: ignore[assignment]
+        await bot.runner.send_to_dms(interaction, self.run_id)
+
+
+PERSISTENT_ITEMS = (CancelButton, RetryButton, DeliverButton)
+
+
+def book_view(run_id: str, locale: str, *, running: bool, retry: bool, dm: bool) -> discord.ui.View:
+    """The buttons a book message shows in its current state."""
+    view = discord.ui.View(timeout=None)
+    if running:
+        view.add_item(CancelButton(run_id, locale))
+    if retry:
+        view.add_item(RetryButton(run_id, locale))
+    if dm:
+        view.add_item(DeliverButton(run_id, locale))
+    return view
