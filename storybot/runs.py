@@ -197,9 +197,7 @@ class RunStore:
     def prune(self, keep: int) -> list[str]:
         """Delete the oldest finished runs beyond the newest `keep`; never an active one."""
         rows = self._db.execute("SELECT run_id, status FROM runs ORDER BY run_id DESC").fetchall()
-        doomed = [
-            row["run_id"] for row in rows[keep:] if Status(row["status"]) not in ACTIVE
-        ]
+        doomed = [row["run_id"] for row in rows[keep:] if Status(row["status"]) not in ACTIVE]
         for run_id in doomed:
             with self._lock:
                 self._db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))

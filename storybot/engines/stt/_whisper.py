@@ -1,17 +1,9 @@
-"""Transcription of voice messages with Whisper: loaded once, kept warm, run off the event loop.
-
-The original loaded Whisper `medium` for every request and threw it away afterwards; here each
-engine loads its model on first use (or at start-up via `load()`) and keeps it. Audio is
-decoded by `storybot.engines.audio` (ffmpeg → 16 kHz mono) with its size and length limits.
-Confidence is the original's: 1 − mean(no_speech_prob) over the segments.
-"""
+"""The Whisper engines (faster-whisper, openai-whisper), their shared base and result types."""
 
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import logging
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,23 +13,13 @@ from typing import Any, Protocol, Self
 import numpy as np
 
 from storybot.config import Settings
-from storybot.doctor import Check
-from storybot.engines.audio import (
-    MAX_BYTES,
-    MAX_SECONDS,
-    SAMPLE_RATE,
-    AudioError,
-    ffmpeg_programs,
-    load_audio,
-    load_audio_bytes,
-)
+from storybot.engines.audio import MAX_BYTES, MAX_SECONDS, SAMPLE_RATE, load_audio, load_audio_bytes
 from storybot.errors import StorybotError
 from storybot.logs import timing
 
-log = logging.getLogger(__name__)
+# The package's logger, as before the split into modules.
+log = logging.getLogger("storybot.engines.stt")
 
-# Download sizes of the size names, for messages before a first download.
-DOWNLOAD_SIZES = {"tiny": "75 MB", "base": "145 MB", "small": "480 MB", "medium": "1.5 GB"}
 OPENAI_WHISPER_INSTALL = (
     "pip install torch numba tiktoken more-itertools tqdm && pip install --no-deps openai-whisper"
 )
@@ -357,109 +339,3 @@ def _faster_whisper_source(model: str) -> str:
 def _looks_like_path(model: str) -> bool:
     # "org/name" is a Hugging Face repo id; anything else with a separator is a path.
     return model.startswith(("/", ".", "~")) or model.count("/") > 1 or "\\" in model
-
-
-def _download_size(model: str) -> str:
-    return DOWNLOAD_SIZES.get(model.split("-")[0].split(".")[0], "up to 3 GB")
-
-
-async def check_stt(settings: Settings) -> list[Check]:
-    """Doctor rows: the engine's packages, the model (without loading it), ffprobe."""
-    return await asyncio.to_thread(_check_stt_blocking, settings)
-
-
-def _check_stt_blocking(settings: Settings) -> list[Check]:
-    engine = settings.stt_engine
-    fix = "pip install faster-whisper" if engine == "faster-whisper" else OPENAI_WHISPER_INSTALL
-    try:
-        dists = ["faster-whisper"] if engine == "faster-whisper" else ["openai-whisper", "torch"]
-        versions = ", ".join(f"{d} {importlib.metadata.version(d)}" for d in dists)
-    except importlib.metadata.PackageNotFoundError as exc:
-        rows = [Check("stt engine", "FAIL", f"{exc.name} is missing: {fix}")]
-    else:
-        rows = [Check("stt engine", "OK", versions), _check_model(settings)]
-    try:
-        ffmpeg_programs()
-    except AudioError as exc:
-        rows.append(Check("stt audio", "FAIL", str(exc)))
-    else:
-        rows.append(Check("stt audio", "OK", "ffmpeg and ffprobe found"))
-    return rows
-
-
-def _check_model(settings: Settings) -> Check:
-    """The model is where STT_MODEL says (or cached), and can hear STT_LANGUAGE."""
-    model, language, engine = settings.stt_model, settings.stt_language, settings.stt_engine
-    path = Path(model).expanduser()
-    try:
-        if engine == "faster-whisper":
-            folder = Path(_faster_whisper_source(model))
-            if not folder.is_dir():
-                from faster_whisper import download_model
-
-                folder = Path(download_model(model, local_files_only=True))
-            # English-only Whisper vocabularies have 51864 tokens, multilingual ones 51865+.
-            vocabulary = folder / "vocabulary.txt"
-            with vocabulary.open("rb") as lines:
-                english_only = sum(1 for _ in lines) < 51865
-        elif path.is_file():
-            english_only = False  # only loading tells; the engine then refuses a mismatch
-        else:
-            cache = Path(os.getenv("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper"
-            if _looks_like_path(model) or not any(cache.glob(f"{model}.pt")):
-                raise FileNotFoundError(cache / f"{model}.pt")
-            english_only = model.endswith(".en")
-    except TranscriptionError as exc:
-        return Check("stt model", "FAIL", str(exc))
-    except (OSError, ValueError) as exc:
-        if _looks_like_path(model) or path.exists():
-            return Check("stt model", "FAIL", f"{model} is not usable: {exc}")
-        return Check(
-            "stt model",
-            "WARN",
-            f"{model} is not downloaded yet: {engine} fetches about {_download_size(model)} "
-            "on the first voice message (or set STT_MODEL to a local model)",
-        )
-    except Exception:  # the hub's own "not in the cache" errors
-        return Check("stt model", "WARN", f"{model} is not downloaded yet (Hugging Face)")
-    if english_only and language != "en":
-        detail = f"{model} understands English only but STT_LANGUAGE={language}"
-        return Check("stt model", "WARN", detail + ": use a multilingual model such as small")
-    where = str(path) if path.exists() else f"{model} (cached)"
-    return Check("stt model", "OK", f"{where}, language {language}")
-
-
-async def transcribe_command(
-    path: Path,
-    settings: Settings,
-    field: str | None = None,
-    language: str | None = None,
-    *,
-    transcriber: Transcriber | None = None,
-) -> dict[str, Any]:
-    """`storybot transcribe`: the JSON to print (text, value or error, confidence, seconds)."""
-    from storybot.fields import FieldError, field_type, parse_field
-
-    kind = field_type(field) if field else None  # a bad field name fails before any work
-    engine = transcriber or make_transcriber(settings)
-    try:
-        started = time.perf_counter()
-        await engine.load()
-        load_seconds = time.perf_counter() - started
-        heard = await engine.transcribe(Path(path), language=language)
-    finally:
-        if transcriber is None:
-            await engine.close()
-    result: dict[str, Any] = {"text": heard.text, "value": heard.text, "language": heard.language}
-    if kind is not None:
-        result["field"] = kind.value
-        try:
-            result["value"] = parse_field(kind, heard.text, language=heard.language)
-        except FieldError as exc:
-            result.update(value=None, error=exc.reason)
-    return result | {
-        "confidence": round(heard.confidence, 3),
-        "seconds": round(heard.seconds, 2),
-        "duration": round(heard.duration, 2),
-        "load_seconds": round(load_seconds, 2),
-    }

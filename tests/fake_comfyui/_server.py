@@ -1,84 +1,29 @@
-"""A protocol-true stand-in for a ComfyUI server, on 127.0.0.1, for tests.
-
-Built from `shared/specs/comfyui.md` (ComfyUI 0.3.64 as recorded, plus the newer servers' rule
-that a client-chosen `prompt_id` must be a lowercase UUID): the same routes (also under
-`/api/`), `/prompt` validation with the real 400 shapes, one job at a time with websocket
-frames in the real order (`status`, `execution_start`, `execution_cached`, `executing`,
-`progress`, `executed`, `execution_success`, `status`, `executing null`), history written before
-the final `executing null`, real PNGs from `/view`, and aiohttp's own 500 text for bodies that
-are not JSON. Switches on the instance select failure scenarios; what it received is recorded.
-"""
+"""The fake server itself: routes, validation, one job at a time, websocket frames."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-import re
-import socket
-import struct
 import time
 import uuid
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-SAMPLERS = ["euler", "euler_ancestral", "heun", "dpmpp_2m", "dpmpp_2m_sde", "uni_pc"]
-SCHEDULERS = ["normal", "karras", "exponential", "sgm_uniform", "simple", "beta"]
-SIZE = ["INT", {"default": 512, "min": 16, "max": 16384, "step": 8}]
-SEED = ["INT", {"default": 0, "min": 0, "max": 0xFFFFFFFFFFFFFFFF}]
-
-
-def png(width: int, height: int, rgb: tuple[int, int, int] = (200, 120, 40)) -> bytes:
-    """A real RGB PNG of one colour (no Pillow needed)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    row = b"\x00" + bytes(rgb) * width
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(row * height, 6)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    """Width and height from a PNG's IHDR."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    return struct.unpack(">II", data[16:24])
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (for a 'server down')."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Interrupted(Exception):
-    pass
-
-
-class NodeFailed(Exception):
-    pass
-
-
-@dataclass
-class Job:
-    number: int
-    prompt_id: str
-    prompt: dict[str, Any]
-    extra_data: dict[str, Any]
-    outputs: list[str]
-
-    @property
-    def client_id(self) -> str | None:
-        return self.extra_data.get("client_id")
+from tests.fake_comfyui._helpers import png
+from tests.fake_comfyui._jobs import (
+    Interrupted,
+    Job,
+    NodeFailed,
+    _failure,
+    _image_size,
+    _order,
+    _outputs,
+)
+from tests.fake_comfyui._nodes import NODE_TYPES, ROUTES, SYSTEM_STATS
+from tests.fake_comfyui._validation import UUID_RE, _error, _input_error, _origin_check
 
 
 @dataclass
@@ -443,182 +388,3 @@ class FakeComfyUI:
             if folder in ("loras", "vae", "text_encoders")
             else web.Response(status=404)
         )
-
-
-class SilentServer:
-    """Accepts TCP connections and never answers (a hung server)."""
-
-    def __init__(self) -> None:
-        self._server: asyncio.Server | None = None
-        self.url = ""
-
-    async def start(self) -> str:
-        async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await reader.read()
-            writer.close()
-
-        self._server = await asyncio.start_server(swallow, "127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
-        return self.url
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-
-
-@web.middleware
-async def _origin_check(request: web.Request, handler: Any) -> web.StreamResponse:
-    """ComfyUI's loopback rule: a foreign `Origin` header gets 403."""
-    origin = request.headers.get("Origin")
-    if origin and origin.split("://", 1)[-1] != request.host:
-        return web.Response(status=403)
-    return await handler(request)
-
-
-def _error(
-    status: int, kind: str, message: str, details: str, node_errors: dict | None = None
-) -> web.Response:
-    error = {"type": kind, "message": message, "details": details, "extra_info": {}}
-    return web.json_response({"error": error, "node_errors": node_errors or {}}, status=status)
-
-
-def _input_error(
-    prompt: dict[str, Any], inputs: dict[str, Any], name: str, config: list[Any]
-) -> tuple[str, str, str, dict[str, Any]] | None:
-    """(type, message, details, extra_info) of one input's validation error, as ComfyUI's."""
-    if name not in inputs:
-        return "required_input_missing", "Required input is missing", name, {"input_name": name}
-    value = inputs[name]
-    extra = {"input_name": name, "input_config": config, "received_value": value}
-    if isinstance(value, list):
-        if len(value) != 2:
-            msg = "Bad linked input, must be a length-2 list of [node_id, slot_index]"
-            return "bad_linked_input", msg, name, extra
-        if str(value[0]) not in prompt:
-            info = {"exception_type": "KeyError", "traceback": []}
-            return (
-                "exception_during_validation",
-                "Exception when validating node",
-                f"'{value[0]}'",
-                info,
-            )
-        return None
-    options, limits = config[0], config[1] if len(config) > 1 else {}
-    if isinstance(options, list) and value not in options:
-        if len(options) > 20:  # the real server shortens long lists
-            options, extra["input_config"] = f"(list of length {len(options)})", None
-        details = f"{name}: '{value}' not in {options}"
-        return "value_not_in_list", "Value not in list", details, extra
-    low, high = limits.get("min"), limits.get("max")
-    if options == "INT" and isinstance(value, int) and low is not None and value < low:
-        return "value_smaller_than_min", f"Value {value} smaller than min of {low}", name, extra
-    if options == "INT" and isinstance(value, int) and high is not None and value > high:
-        return "value_bigger_than_max", f"Value {value} bigger than max of {high}", name, extra
-    return None
-
-
-def _failure(node_id: str, node: dict[str, Any], executed: list[str]) -> dict[str, Any]:
-    return {
-        "node_id": node_id,
-        "node_type": node["class_type"],
-        "executed": executed,
-        "exception_message": "Allocation on device 0 would exceed allowed memory. (out of memory)",
-        "exception_type": "torch.OutOfMemoryError",
-        "traceback": ['  File "ComfyUI/execution.py", line 496, in execute\n'],
-        "current_inputs": {k: [v] for k, v in node["inputs"].items() if not isinstance(v, list)},
-        "current_outputs": [node_id],
-    }
-
-
-def _outputs(prompt: dict[str, Any]) -> list[str]:
-    return [n for n, node in prompt.items() if NODE_TYPES[node["class_type"]].get("output_node")]
-
-
-def _order(prompt: dict[str, Any], outputs: list[str]) -> list[str]:
-    """Nodes the outputs need, each after the nodes it links from (dependency walk)."""
-    seen: list[str] = []
-
-    def visit(node_id: str) -> None:
-        if node_id in seen or node_id not in prompt:
-            return
-        for value in prompt[node_id]["inputs"].values():
-            if isinstance(value, list) and len(value) == 2:
-                visit(str(value[0]))
-        seen.append(node_id)
-
-    for output in outputs:
-        visit(output)
-    return seen
-
-
-def _image_size(prompt: dict[str, Any]) -> tuple[int, int]:
-    for node in prompt.values():
-        inputs = node["inputs"]
-        if isinstance(inputs.get("width"), int) and isinstance(inputs.get("height"), int):
-            return inputs["width"], inputs["height"]
-    return 64, 64
-
-
-def _types(*outputs: str, output_node: bool = False, **inputs: Any) -> dict[str, Any]:
-    return {"inputs": inputs, "outputs": list(outputs), "output_node": output_node}
-
-
-NODE_TYPES: dict[str, dict[str, Any]] = {
-    "CheckpointLoaderSimple": _types("MODEL", "CLIP", "VAE", ckpt_name=[[], {}]),
-    "CLIPTextEncode": _types(
-        "CONDITIONING", text=["STRING", {"multiline": True}], clip=["CLIP", {}]
-    ),
-    "EmptyLatentImage": _types(
-        "LATENT", width=SIZE, height=SIZE, batch_size=["INT", {"min": 1, "max": 4096}]
-    ),
-    "EmptySD3LatentImage": _types(
-        "LATENT", width=SIZE, height=SIZE, batch_size=["INT", {"min": 1, "max": 4096}]
-    ),
-    "KSampler": _types(
-        "LATENT",
-        model=["MODEL", {}],
-        seed=SEED,
-        steps=["INT", {"default": 20, "min": 1, "max": 10000}],
-        cfg=["FLOAT", {"default": 8.0, "min": 0.0, "max": 100.0}],
-        sampler_name=[SAMPLERS, {}],
-        scheduler=[SCHEDULERS, {}],
-        positive=["CONDITIONING", {}],
-        negative=["CONDITIONING", {}],
-        latent_image=["LATENT", {}],
-        denoise=["FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0}],
-    ),
-    "VAEDecode": _types("IMAGE", samples=["LATENT", {}], vae=["VAE", {}]),
-    "EmptyImage": _types(
-        "IMAGE", width=SIZE, height=SIZE, batch_size=["INT", {"min": 1}], color=["INT", {"min": 0}]
-    ),
-    "SaveImage": _types(
-        output_node=True, images=["IMAGE", {}], filename_prefix=["STRING", {"default": "ComfyUI"}]
-    ),
-    "PreviewImage": _types(output_node=True, images=["IMAGE", {}]),
-}
-
-# Verbatim from the spec (§3.8), argv trimmed.
-SYSTEM_STATS = json.loads("""{
- "system": {"os": "posix", "ram_total": 25276063744, "ram_free": 24404910080,
-  "comfyui_version": "0.3.64", "required_frontend_version": "1.27.10",
-  "installed_templates_version": "0.1.95", "required_templates_version": "0.1.95",
-  "python_version": "3.11.7 (main, May  9 2026, 07:35:25) [GCC 12.2.0]",
-  "pytorch_version": "2.13.0+cpu", "embedded_python": false,
-  "argv": ["main.py", "--cpu", "--listen", "127.0.0.1", "--port", "8188"]},
- "devices": [{"name": "cpu", "type": "cpu", "index": null, "vram_total": 25276063744,
-  "vram_free": 24404910080, "torch_vram_total": 25276063744, "torch_vram_free": 24404910080}]
-}""")
-
-ROUTES = [
-    ("GET", "/ws", "_ws"),
-    ("POST", "/prompt", "_post_prompt"),
-    ("POST", "/queue", "_post_queue"),
-    ("GET", "/history/{prompt_id}", "_get_history_one"),
-    ("GET", "/view", "_view"),
-    ("POST", "/interrupt", "_post_interrupt"),
-    ("POST", "/free", "_post_free"),
-    ("GET", "/system_stats", "_system_stats"),
-    ("GET", "/object_info/{node_class}", "_object_info_one"),
-    ("GET", "/models", "_models"),
-    ("GET", "/models/{folder}", "_models_folder"),
-]

@@ -1,0 +1,124 @@
+"""espeak-ng narration: a robotic but tiny fallback, run as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from pathlib import Path
+
+import soundfile as sf
+
+from storybot.config import Language, Voice
+from storybot.engines.tts._common import (
+    DEFAULT_SPEED,
+    DEFAULT_WORKERS,
+    ESPEAK_LANGUAGES,
+    NarrationResult,
+    TTSError,
+    _check_request,
+    clean_text,
+    has_words,
+    write_silence,
+    write_wav,
+)
+from storybot.logs import timing
+
+# The package's logger, as before the split into modules.
+log = logging.getLogger("storybot.engines.tts")
+
+ESPEAK_PROGRAM = "espeak-ng"
+ESPEAK_WPM = 175  # espeak-ng's own default rate; `speed` scales it like Supertonic's
+ESPEAK_TIMEOUT = 60.0
+ESPEAK_RATE = 22050  # espeak-ng's fixed output rate
+
+
+class EspeakNarrator:
+    """espeak-ng (Debian package `espeak-ng`) as a subprocess: 22.05 kHz, robotic, tiny."""
+
+    name = "espeak-ng"
+
+    def __init__(
+        self,
+        *,
+        voice: Voice = "M2",
+        speed: float = DEFAULT_SPEED,
+        workers: int = DEFAULT_WORKERS,
+        program: str = ESPEAK_PROGRAM,
+    ) -> None:
+        _check_request(voice)
+        self.voice = voice
+        self.speed = speed
+        self.program = program
+        self._slots = asyncio.Semaphore(max(1, workers))
+
+    def _path(self) -> str:
+        path = shutil.which(self.program)
+        if path is None:
+            raise TTSError(
+                f"{self.program} is not installed: `apt-get install espeak-ng` "
+                "(Debian/Ubuntu package espeak-ng), or set TTS_ENGINE=supertonic"
+            )
+        return path
+
+    async def load(self) -> None:
+        """Nothing to load; only check that the program exists."""
+        self._path()
+
+    async def narrate(
+        self,
+        text: str,
+        out_path: Path,
+        *,
+        language: Language = "ko",
+        voice: Voice | None = None,
+    ) -> NarrationResult:
+        """Speak `text` into a WAV at `out_path` (22.05 kHz, 16-bit mono)."""
+        voice = voice or self.voice
+        _check_request(voice, language)
+        program = self._path()
+        spoken = clean_text(text)
+        if not has_words(spoken):
+            log.warning("Nothing speakable in %r; %s is silence", text[:40], out_path.name)
+            seconds = await asyncio.to_thread(write_silence, out_path, ESPEAK_RATE)
+            return NarrationResult(out_path, seconds, ESPEAK_RATE, self.name)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        raw = out_path.with_name(out_path.name + ".espeak")
+        # M1..M5/F1..F5 become espeak-ng's m1..m5/f1..f5 variants of the language's voice.
+        espeak_voice = f"{ESPEAK_LANGUAGES[language]}+{voice.lower()}"
+        wpm = str(round(ESPEAK_WPM * self.speed))
+        command = [program, "-v", espeak_voice, "-s", wpm, "-w", str(raw), "--stdin"]
+        async with self._slots:
+            with timing(log, f"TTS {out_path.name} ({len(spoken)} chars, espeak-ng {language})"):
+                process = await asyncio.create_subprocess_exec(
+                    *command,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.PIPE,
+                )
+                try:
+                    _, stderr = await asyncio.wait_for(
+                        process.communicate(spoken.encode("utf-8")), ESPEAK_TIMEOUT
+                    )
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+                    raw.unlink(missing_ok=True)
+                    raise TTSError(f"espeak-ng took over {ESPEAK_TIMEOUT:.0f} s") from None
+                if process.returncode != 0 or not raw.is_file():
+                    raw.unlink(missing_ok=True)
+                    detail = stderr.decode("utf-8", "replace").strip()
+                    raise TTSError(f"espeak-ng failed ({process.returncode}): {detail}")
+                seconds, rate = await asyncio.to_thread(self._finish, raw, out_path)
+        return NarrationResult(out_path, seconds, rate, self.name)
+
+    @staticmethod
+    def _finish(raw: Path, out_path: Path) -> tuple[float, int]:
+        try:
+            samples, rate = sf.read(raw, dtype="float32")
+        finally:
+            raw.unlink(missing_ok=True)
+        return write_wav(out_path, samples, rate), rate
+
+    async def close(self) -> None:
+        """Nothing is kept between pages."""
