@@ -91,12 +91,16 @@ class BookRunner:
         except UserBusyError:
             await interaction.followup.send(text(locale, "busy"), ephemeral=True)
             return
-        message = await self._post(channel, job, locale)  # type: ignore[arg-type]
+        message = await self._post(channel, job, locale, interaction)  # type: ignore[arg-type]
         if message is not None:
             await interaction.followup.send(f"📖 {message.jump_url}", ephemeral=True)
 
     async def _post(
-        self, channel: discord.abc.Messageable, job: BookJob, locale: str
+        self,
+        channel: discord.abc.Messageable,
+        job: BookJob,
+        locale: str,
+        interaction: discord.Interaction,
     ) -> discord.Message | None:
         record = job.record
         try:
@@ -118,7 +122,7 @@ class BookRunner:
             view_factory=lambda finished: self._view(record, locale, finished),
             eta_total=self._eta(),
         )
-        task = asyncio.create_task(self._follow(job, book_message, locale))
+        task = asyncio.create_task(self._follow(job, book_message, locale, interaction))
         self._followers.add(task)
         task.add_done_callback(self._followers.discard)
         return message
@@ -134,13 +138,22 @@ class BookRunner:
             dm=undelivered,
         )
 
-    async def _follow(self, job: BookJob, book_message: BookMessage, locale: str) -> None:
+    async def _follow(
+        self,
+        job: BookJob,
+        book_message: BookMessage,
+        locale: str,
+        interaction: discord.Interaction,
+    ) -> None:
         """Render every event; deliver the book when it is done."""
         try:
             async for event in job.events():
                 await book_message.apply(event)
                 if isinstance(event, Done):
-                    await self._deliver(job.record, event.book, book_message, locale)
+                    delivered = await self._deliver(job.record, event.book, book_message, locale)
+                    if not delivered and not interaction.is_expired():
+                        # A quiet note to the requester only; the channel is not spammed.
+                        await interaction.followup.send(text(locale, "dm.closed"), ephemeral=True)
         except Exception:
             log.exception("Following book %s failed", job.run_id)
         finally:
@@ -148,7 +161,7 @@ class BookRunner:
 
     async def _deliver(
         self, record: RunRecord, book: Book, book_message: BookMessage, locale: str
-    ) -> None:
+    ) -> bool:
         assert record.requester_id is not None
         try:
             user = self.bot.get_user(record.requester_id) or await self.bot.fetch_user(
@@ -161,6 +174,7 @@ class BookRunner:
         if not delivered:
             self._undelivered.add(record.run_id)
             book_message.set_status(text(locale, "book.done_no_dm"))
+        return delivered
 
     def _eta(self) -> float | None:
         totals = self.maker.store.recent_totals()
@@ -187,7 +201,7 @@ class BookRunner:
             await interaction.followup.send(str(exc), ephemeral=True)
             return
         channel = interaction.channel
-        message = await self._post(channel, job, job.record.locale)  # type: ignore[arg-type]
+        message = await self._post(channel, job, job.record.locale, interaction)  # type: ignore[arg-type]
         if message is not None:
             await interaction.followup.send(f"📖 {message.jump_url}", ephemeral=True)
 
@@ -215,7 +229,8 @@ class BookRunner:
                 continue
             locale = record.locale
             view = book_view(record.run_id, locale, running=False, retry=True, dm=False)
-            content = text(locale, "book.interrupted")
+            mention = f"<@{record.requester_id}> " if record.requester_id else ""
+            content = mention + text(locale, "book.interrupted")
             try:
                 channel = self.bot.get_channel(record.channel_id) or await self.bot.fetch_channel(
                     record.channel_id
@@ -224,8 +239,7 @@ class BookRunner:
                     message = await channel.fetch_message(record.message_id)  # type: ignore[union-attr]
                     await message.edit(content=content, view=view)
                 else:
-                    mention = f"<@{record.requester_id}> " if record.requester_id else ""
-                    await channel.send(mention + content, view=view)  # type: ignore[union-attr]
+                    await channel.send(content, view=view)  # type: ignore[union-attr]
             except discord.HTTPException as exc:
                 log.info("Could not tell about interrupted run %s: %s", record.run_id, exc)
 
