@@ -187,12 +187,22 @@ class BookMaker:
             with contextlib.suppress(Exception):
                 self.store.prune(self.keep_runs)
 
-    async def close(self) -> None:
-        """Cancel what is running, wait for it to wind down, then close the engines."""
+    async def close(self) -> list[RunRecord]:
+        """Stop what is queued or running, then close the engines.
+
+        The books stopped here become INTERRUPTED, not CANCELLED: nobody asked for that, and
+        their requesters should be told (they are returned for that) and may retry them.
+        """
         jobs = list(self.jobs.values())
         for job in jobs:
             self.cancel(job.run_id)
-        await asyncio.gather(*(job.wait() for job in jobs))
+        interrupted = []
+        for record in await asyncio.gather(*(job.wait() for job in jobs)):
+            if record.status in (Status.CANCELLED, Status.QUEUED, Status.RUNNING):
+                record.status = Status.INTERRUPTED
+                record.error = "the bot was stopped while this book was being made"
+                self.store.save(record)
+                interrupted.append(record)
         pipeline = self.pipeline
         closers = [pipeline.author.writer.close(), pipeline.painter.close()]
         if pipeline.narrator is not None:
@@ -201,3 +211,4 @@ class BookMaker:
             if isinstance(result, Exception):
                 log.warning("An engine did not close cleanly: %s", result)
         self.store.close()
+        return interrupted

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 import discord
 
 from storybot.bot.i18n import text
@@ -111,23 +112,24 @@ class BookMessage:
                 state.title = story.title
             case PageImage(page=page, path=path):
                 state.images_done = max(state.images_done, page + 1)
-                self._attach(await fit_image(path, self.filesize_limit))
+                await self._attach_image(path)
             case PageAudio(page=page, path=path):
-                if path.stat().st_size <= self.filesize_limit:
-                    self._attach(path)
-                else:
-                    self.audio_skipped.append(page)
-                    if text(locale, "book.audio_in_dm") not in state.notices:
-                        state.notices.append(text(locale, "book.audio_in_dm"))
+                self._attach_audio(page, path)
             case Done(book=book):
                 state.finished, state.images_done = True, PAGE_COUNT
                 state.title = book.story.title
-                state.status_line = text(locale, "book.done")
+                state.status_line = text(locale, "book.sending")
+                # A retry reuses what was made before without announcing it again.
+                for page, (image, audio) in enumerate(zip(book.images, book.audio, strict=True)):
+                    if image is not None and image.is_file():
+                        await self._attach_image(image, replace=False)
+                    if audio is not None and audio.is_file():
+                        self._attach_audio(page, audio, replace=False)
                 if book.warnings:
                     state.notices.append(text(locale, "book.warning", count=len(book.warnings)))
-            case Failed(error=error):
+            case Failed(stage=stage):  # the technical reason is in the log and the store
                 state.finished = True
-                state.status_line = text(locale, "book.failed", reason=error)
+                state.status_line = text(locale, "book.failed", reason=failure(locale, stage))
             case Cancelled():
                 state.finished = True
                 state.status_line = text(locale, "book.cancelled")
@@ -145,17 +147,39 @@ class BookMessage:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
 
-    def _attach(self, path: Path) -> None:
-        already = len(self.message.attachments) + len(self._pending_files)
-        if already >= MAX_ATTACHMENTS:
+    async def _attach_image(self, path: Path, *, replace: bool = True) -> None:
+        self._attach(await fit_image(path, self.filesize_limit), replace=replace)
+
+    def _attach_audio(self, page: int, path: Path, *, replace: bool = True) -> None:
+        if path.stat().st_size <= self.filesize_limit:
+            self._attach(path, replace=replace)
             return
+        if page not in self.audio_skipped:
+            self.audio_skipped.append(page)
+        notice = text(self.state.locale, "book.audio_in_dm")
+        if notice not in self.state.notices:
+            self.state.notices.append(notice)
+
+    def _attach(self, path: Path, *, replace: bool) -> None:
+        """Add `path` at the next edit. A file of the same name replaces the one shown (a new
+        attempt of the story remakes its pages) when `replace`, else it is left as it is."""
+        shown = {a.filename for a in self.message.attachments}
+        shown |= {f.filename for f in self._pending_files}
+        if path.name in shown and not replace:
+            return
+        if path.name not in shown and len(shown) >= MAX_ATTACHMENTS:
+            log.info("Book message %s is full; %s goes to DMs only", self.message.id, path.name)
+            return
+        for older in [f for f in self._pending_files if f.filename == path.name]:
+            older.close()
+            self._pending_files.remove(older)
         self._pending_files.append(discord.File(path, filename=path.name))
 
     async def _editor(self) -> None:
         while True:
             await self._dirty.wait()
             wait = self._last_edit + EDIT_INTERVAL - time.monotonic()
-            if wait > 0 and not self._closing:
+            if wait > 0:  # the last edit too: one per second, always
                 await asyncio.sleep(wait)  # coalesce everything that arrives meanwhile
             self._dirty.clear()
             await self._edit()
@@ -164,13 +188,15 @@ class BookMessage:
 
     async def _edit(self) -> None:
         files, self._pending_files = self._pending_files, []
+        new = {f.filename for f in files}
+        kept = [a for a in self.message.attachments if a.filename not in new]
         try:
             self.message = await self.message.edit(
                 embed=self.embed(),
-                attachments=[*self.message.attachments, *files],
+                attachments=[*kept, *files],
                 view=self.view_factory(self.state.finished),
             )
-        except discord.HTTPException as exc:
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
             log.warning("Could not edit book message %s: %s", self.message.id, exc)
         self._last_edit = time.monotonic()
 
@@ -196,6 +222,16 @@ class BookMessage:
         lines += state.notices
         embed.add_field(name="\u200b", value="\n".join(line for line in lines if line)[:1024])
         return embed
+
+
+def failure(locale: str, stage: Stage | None) -> str:
+    """What went wrong, in plain words: what the book was doing when it failed."""
+    match stage:
+        case Stage.LLM | Stage.TTS:
+            return text(locale, f"failed.{stage.value}")
+        case None:
+            return text(locale, "failed.other")
+    return text(locale, "failed.IMAGE")
 
 
 def stage_line(locale: str, stage: Stage) -> str:

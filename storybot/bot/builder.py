@@ -13,7 +13,7 @@ from typing import Any
 
 import discord
 
-from storybot.bot.i18n import text
+from storybot.bot.i18n import locale_of, text
 from storybot.fields import as_text
 
 FIELDS = ("era", "place", "characters", "topic")
@@ -108,7 +108,7 @@ class BuilderView(discord.ui.View):
         if interaction.user.id == self.builder.requester_id:
             return True
         await interaction.response.send_message(
-            text(self.builder.locale, "only_owner"), ephemeral=True
+            text(locale_of(interaction.locale), "only_owner"), ephemeral=True
         )
         return False
 
@@ -159,7 +159,7 @@ class BuilderModal(discord.ui.Modal):
             if not raw:
                 continue
             try:
-                self.builder.fill(name, parse_field(name, raw))
+                self.builder.fill(name, parse_field(name, raw, language=self.builder.locale))
             except FieldError as exc:
                 problems.append(exc.reason)
         self.builder.last_heard = "\n".join(f"❌ {p}" for p in problems)

@@ -54,6 +54,7 @@ class StoryBot(commands.Bot):
 
         self.runner = BookRunner(self, self.maker)
         self._background: set[asyncio.Task[None]] = set()
+        self._stopping: asyncio.Future[None] | None = None
 
     async def setup_hook(self) -> None:
         from storybot.bot.cog import StoryCog
@@ -91,8 +92,17 @@ class StoryBot(commands.Bot):
         log.info("Logged in as %s in %d guild(s)", self.user, len(self.guilds))
 
     async def close(self) -> None:
+        """Stop the books being made (their requesters are told, as after a crash), then
+        the engines, then the connection. Safe to call more than once."""
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._stop())
+        await self._stopping
+
+    async def _stop(self) -> None:
         await self.runner.close()
-        await self.maker.close()
+        stopped = await self.maker.close()
+        if stopped and self.is_ready():
+            await self.runner.tell_interrupted(stopped)
         await self.transcriber.close()
         await super().close()
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from storybot.bot.builder import FIELDS, BuilderView, StoryBuilder
 from storybot.bot.i18n import locale_of, text
-from storybot.bot.runner import book_of
+from storybot.bot.runner import book_of, missing_permissions
 from storybot.engines.audio import AudioError
 from storybot.errors import StorybotError
 from storybot.fields import FieldError, parse_field
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 STORY_DESCRIPTION = "그림책을 만들어요: 시대, 장소, 등장인물, 주제를 알려 주세요"
 BOOKS_DESCRIPTION = "내가 만든 그림책을 보고 DM으로 다시 받아요"
+VOICE_PROBLEMS = ("too_big", "too_long", "not_audio", "corrupt", "silent")
+"""Problems of a clip (AudioError.problem) that the user is told about in their words."""
 VoiceName = Literal["M1", "M2", "M3", "M4", "M5", "F1", "F2", "F3", "F4", "F5"]
 
 
@@ -42,6 +44,7 @@ class StoryCog(commands.Cog):
     def __init__(self, bot: StoryBot) -> None:
         self.bot = bot
         self.builders: dict[int, StoryBuilder] = {}  # builder message id → builder
+        self.answers: dict[int, tuple[StoryBuilder, str]] = {}  # reply id → what it filled
 
     @app_commands.command(
         name=_("story"),
@@ -98,15 +101,20 @@ class StoryCog(commands.Cog):
         """Post the builder message in the channel (replies to it fill the answers)."""
         channel = interaction.channel
         assert channel is not None
-        view = BuilderView(builder, self.start_from_button, self.cancel_builder)
-        try:
-            message = await channel.send(  # type: ignore[union-attr]
-                content=interaction.user.mention, embed=builder.embed(), view=view
-            )
-        except discord.Forbidden:
-            missing = "send_messages, embed_links"
+        # The builder is a message with an embed and buttons: no files yet.
+        missing = [name for name in missing_permissions(interaction) if name != "attach_files"]
+        message = None
+        if not missing:
+            view = BuilderView(builder, self.start_from_button, self.cancel_builder)
+            try:
+                message = await channel.send(  # type: ignore[union-attr]
+                    content=interaction.user.mention, embed=builder.embed(), view=view
+                )
+            except discord.Forbidden:  # an overwrite Discord did not tell us about
+                missing = ["send_messages", "embed_links"]
+        if message is None:
             await interaction.followup.send(
-                text(builder.locale, "no_permission", missing=missing), ephemeral=True
+                text(builder.locale, "no_permission", missing=", ".join(missing)), ephemeral=True
             )
             return
         builder.message = message
@@ -117,17 +125,22 @@ class StoryCog(commands.Cog):
         self, interaction: discord.Interaction, builder: StoryBuilder
     ) -> None:
         await interaction.response.edit_message(view=None)
-        if builder.message is not None:
-            self.builders.pop(builder.message.id, None)
-        await interaction.followup.send("▶️", ephemeral=True)
+        self.forget(builder)
         await self.start(interaction, builder, deferred=True)
 
     async def cancel_builder(self, interaction: discord.Interaction, builder: StoryBuilder) -> None:
-        if builder.message is not None:
-            self.builders.pop(builder.message.id, None)
+        self.forget(builder)
         await interaction.response.edit_message(
             content=text(builder.locale, "cancelled_builder"), embed=None, view=None
         )
+
+    def forget(self, builder: StoryBuilder) -> None:
+        """The builder is used up: replies to it (or to its answers) fill nothing any more."""
+        if builder.message is not None:
+            self.builders.pop(builder.message.id, None)
+        for reply_id, (owner, _filled) in list(self.answers.items()):
+            if owner is builder:
+                del self.answers[reply_id]
 
     async def start(
         self, interaction: discord.Interaction, builder: StoryBuilder, *, deferred: bool
@@ -168,15 +181,16 @@ class StoryCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        """Replies to a builder: a voice message or text fills the next answer."""
+        """Replies to a builder: a voice message or text fills the next answer; a reply to
+        an earlier answer redoes the field that answer filled."""
         reference = message.reference
         if message.author.bot or reference is None or reference.message_id is None:
             return
         builder = self.builders.get(reference.message_id)
-        if builder is None or message.author.id != builder.requester_id:
-            return
-        target = builder.next_field()
-        if target is None:
+        target = builder.next_field() if builder is not None else None
+        if builder is None and reference.message_id in self.answers:
+            builder, target = self.answers[reference.message_id]
+        if builder is None or target is None or message.author.id != builder.requester_id:
             return
         locale = builder.locale
         if message.attachments:
@@ -192,6 +206,7 @@ class StoryCog(commands.Cog):
                 await message.reply(exc.reason, mention_author=False)
                 return
             builder.last_heard = text(locale, "builder.typed", text=builder.values[target])
+            self.answers[message.id] = (builder, target)
             await self.redraw(builder)
 
     async def hear(
@@ -213,17 +228,28 @@ class StoryCog(commands.Cog):
             )
             value = parse_field(target, heard.text, language=locale)
         except (StorybotError, discord.HTTPException) as exc:
-            reason = exc.reason if isinstance(exc, FieldError) else str(exc)
             await _unreact(message, "🎙️", self.bot.user)
             await _react(message, "❌")
+            reason = self.voice_problem(locale, exc)
             await message.reply(text(locale, "voice.failed", reason=reason), mention_author=False)
             return
         builder.fill(target, value)
         builder.last_heard = text(
             locale, "builder.heard", text=builder.values[target], confidence=heard.confidence
         )
+        self.answers[message.id] = (builder, target)
         await _unreact(message, "🎙️", self.bot.user)
         await self.redraw(builder)
+
+    def voice_problem(self, locale: str, exc: Exception) -> str:
+        """Why a voice reply was not understood, in the user's words."""
+        if isinstance(exc, FieldError):
+            return exc.reason  # already a sentence in the user's language
+        if isinstance(exc, AudioError) and exc.problem in VOICE_PROBLEMS:
+            seconds = self.bot.settings.stt_max_seconds
+            return text(locale, f"voice.problem.{exc.problem}", seconds=seconds)
+        log.warning("Voice reply not transcribed: %s", exc)  # the engine, not the clip
+        return text(locale, "voice.problem.other")
 
     async def redraw(self, builder: StoryBuilder) -> None:
         if builder.message is None:

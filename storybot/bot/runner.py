@@ -31,11 +31,13 @@ log = logging.getLogger(__name__)
 NEEDED = ("send_messages", "attach_files", "embed_links")
 
 
-def missing_permissions(channel: discord.abc.Messageable, me: discord.abc.Snowflake) -> list[str]:
-    """Channel permissions the bot lacks to post a book there."""
-    if not isinstance(channel, discord.abc.GuildChannel):
+def missing_permissions(interaction: discord.Interaction) -> list[str]:
+    """Channel permissions the bot lacks to post a book where `interaction` happened.
+
+    Discord sends them with every interaction (`app_permissions`), so no cache is needed."""
+    if interaction.guild_id is None:
         return []
-    permissions = channel.permissions_for(me)  # type: ignore[arg-type]
+    permissions = interaction.app_permissions
     return [name for name in NEEDED if not getattr(permissions, name)]
 
 
@@ -70,8 +72,7 @@ class BookRunner:
         """Screen, queue and post the book message; the interaction must be deferred."""
         channel = interaction.channel
         assert channel is not None
-        me = interaction.guild.me if interaction.guild else self.bot.user
-        missing = missing_permissions(channel, me)  # type: ignore[arg-type]
+        missing = missing_permissions(interaction)
         if missing:
             await interaction.followup.send(
                 text(locale, "no_permission", missing=", ".join(missing)), ephemeral=True
@@ -108,8 +109,11 @@ class BookRunner:
                 embed=discord.Embed(title=text(locale, "builder.title")),
                 view=book_view(record.run_id, locale, running=True, retry=False, dm=False),
             )
-        except discord.Forbidden:
+        except discord.Forbidden:  # e.g. a permission taken away by a channel overwrite
             self.maker.cancel(record.run_id)
+            await interaction.followup.send(
+                text(locale, "no_permission", missing=", ".join(NEEDED)), ephemeral=True
+            )
             return None
         record.message_id = message.id
         self.maker.store.save(record)
@@ -151,9 +155,12 @@ class BookRunner:
                 await book_message.apply(event)
                 if isinstance(event, Done):
                     delivered = await self._deliver(job.record, event.book, book_message, locale)
-                    if not delivered and not interaction.is_expired():
+                    asker = interaction.user.id == job.record.requester_id
+                    if not delivered and asker and not interaction.is_expired():
                         # A quiet note to the requester only; the channel is not spammed.
-                        await interaction.followup.send(text(locale, "dm.closed"), ephemeral=True)
+                        await interaction.followup.send(
+                            text(locale_of(interaction.locale), "dm.closed"), ephemeral=True
+                        )
         except Exception:
             log.exception("Following book %s failed", job.run_id)
         finally:
@@ -173,7 +180,7 @@ class BookRunner:
             delivered = False
         if not delivered:
             self._undelivered.add(record.run_id)
-            book_message.set_status(text(locale, "book.done_no_dm"))
+        book_message.set_status(text(locale, "book.done" if delivered else "book.done_no_dm"))
         return delivered
 
     def _eta(self) -> float | None:
@@ -190,20 +197,32 @@ class BookRunner:
             await interaction.response.send_message(text(locale, "not_running"), ephemeral=True)
 
     async def retry(self, interaction: discord.Interaction, run_id: str) -> None:
+        """Make a stopped book again, on a new message; this message's Retry is used up."""
         locale = locale_of(interaction.locale)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            job = self.maker.retry(run_id)
-        except UserBusyError:
-            await interaction.followup.send(text(locale, "busy"), ephemeral=True)
+        job: BookJob | str = self._requeue(interaction, run_id, locale)
+        if isinstance(job, str):  # why it cannot be retried
+            await interaction.response.send_message(job, ephemeral=True)
             return
-        except StorybotError as exc:
-            await interaction.followup.send(str(exc), ephemeral=True)
-            return
-        channel = interaction.channel
-        message = await self._post(channel, job, job.record.locale, interaction)  # type: ignore[arg-type]
+        await interaction.response.edit_message(view=None)
+        message = await self._post(interaction.channel, job, job.record.locale, interaction)  # type: ignore[arg-type]
         if message is not None:
             await interaction.followup.send(f"📖 {message.jump_url}", ephemeral=True)
+
+    def _requeue(self, interaction: discord.Interaction, run_id: str, locale: str) -> BookJob | str:
+        """The retried book's job, or the reason (for the user) it cannot be retried here."""
+        missing = missing_permissions(interaction)
+        if missing:
+            return text(locale, "no_permission", missing=", ".join(missing))
+        if self.maker.store.get(run_id) is None:
+            return text(locale, "unknown_run")
+        if run_id in self.maker.jobs:
+            return text(locale, "still_running")
+        try:
+            return self.maker.retry(run_id)
+        except UserBusyError:
+            return text(locale, "busy")
+        except StorybotError as exc:
+            return str(exc)
 
     async def send_to_dms(self, interaction: discord.Interaction, run_id: str) -> None:
         locale = locale_of(interaction.locale)
@@ -223,25 +242,38 @@ class BookRunner:
     # --- start-up ----------------------------------------------------------------------
 
     async def tell_interrupted(self, records: list[RunRecord]) -> None:
-        """After a restart: mark each interrupted book's message and offer Retry."""
+        """After a restart: mark each interrupted book's message, offer Retry, and ping its
+        requester in a reply (an edit alone notifies nobody)."""
         for record in records:
             if record.channel_id is None:
                 continue
             locale = record.locale
             view = book_view(record.run_id, locale, running=False, retry=True, dm=False)
-            mention = f"<@{record.requester_id}> " if record.requester_id else ""
-            content = mention + text(locale, "book.interrupted")
+            notice = text(locale, "book.interrupted")
+            ping = f"<@{record.requester_id}> {notice}" if record.requester_id else notice
             try:
                 channel = self.bot.get_channel(record.channel_id) or await self.bot.fetch_channel(
                     record.channel_id
                 )
-                if record.message_id is not None:
-                    message = await channel.fetch_message(record.message_id)  # type: ignore[union-attr]
-                    await message.edit(content=content, view=view)
-                else:
-                    await channel.send(content, view=view)  # type: ignore[union-attr]
+                message = await self._book_message(channel, record.message_id)  # type: ignore[arg-type]
+                if message is None:
+                    await channel.send(ping, view=view)  # type: ignore[union-attr]
+                    continue
+                await message.edit(content=notice, view=view)
+                await message.reply(ping, mention_author=False)
             except discord.HTTPException as exc:
                 log.info("Could not tell about interrupted run %s: %s", record.run_id, exc)
+
+    @staticmethod
+    async def _book_message(
+        channel: discord.abc.Messageable, message_id: int | None
+    ) -> discord.Message | None:
+        if message_id is None:
+            return None
+        try:
+            return await channel.fetch_message(message_id)
+        except discord.NotFound:  # deleted meanwhile: post a new one instead
+            return None
 
     async def close(self) -> None:
         for task in list(self._followers):
