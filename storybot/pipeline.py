@@ -27,7 +27,6 @@ from storybot.errors import StorybotError, StoryError
 from storybot.logs import run_context, timing
 from storybot.models import (
     PAGE_COUNT,
-    Book,
     Cancelled,
     Done,
     Event,
@@ -44,7 +43,6 @@ from storybot.models import (
     StoryReady,
 )
 from storybot.runs import RunRecord, RunStore
-from storybot.safety import screen
 from storybot.story import DraftPage, StoryAuthor, WrittenStory
 
 log = logging.getLogger(__name__)
@@ -73,7 +71,6 @@ class Painter(Protocol):
 @dataclass(frozen=True)
 class PipelineOptions:
     shared_gpu: bool = True
-    safety_screen: bool = True
     image_retries: int = 1  # on top of the pool's own retry on another server
     narration_timeout: float = 180.0
     video_timeout: float = 600.0
@@ -168,10 +165,6 @@ class BookRun:
 
     async def _make(self) -> None:
         record = self.record
-        verdict = screen(record.request, enabled=self.options.safety_screen)
-        if not verdict.allowed:
-            log.info("Safety screen refused the request (%s: %s)", verdict.category, verdict.term)
-            raise StorybotError(verdict.message)
         if record.image_seed is None:
             record.image_seed = random.randrange(2**32)
         record.status = Status.RUNNING
@@ -193,17 +186,9 @@ class BookRun:
         await asyncio.gather(*narrations)
         if self.options.make_video:
             await self._make_video(story)
-        status = Status.DONE
-        book = Book(
-            run_id=record.run_id,
-            story=story,
-            directory=self.store.run_dir(record.run_id),
-            images=[p.image_path for p in record.pages],
-            audio=[p.audio_path for p in record.pages],
-            video=self._video_path() if self._video_path().is_file() else None,
-            warnings=record.warnings,
-        )
-        await self._finish(status, Done(book=book))
+        book = self.store.book(record)
+        assert book is not None  # the story exists by now
+        await self._finish(Status.DONE, Done(book=book))
 
     async def _write(self) -> Story:
         """Stream the story; each page starts its narration (and image) as it arrives."""
@@ -329,13 +314,9 @@ class BookRun:
         await self._emit(PageImage(page=index, path=path))
 
     def _advance_ready_page(self) -> None:
-        pages = self.record.pages
-        ready = -1
-        while ready + 1 < PAGE_COUNT and (
-            pages[ready + 1].image_path is not None or pages[ready + 1].image_failed
-        ):
-            ready += 1
-        self.record.ready_max_page = ready
+        self.record.ready_max_page = _ready_prefix(
+            [p.image_path is not None or p.image_failed for p in self.record.pages]
+        )
 
     # --- narration ---------------------------------------------------------------------
 
@@ -366,17 +347,12 @@ class BookRun:
             return
         self.record.timings[f"narration_{page.page}"] = round(time.perf_counter() - started, 3)
         self.record.pages[page.page].audio_path = out
-        pages = self.record.pages
-        ready = -1
-        while ready + 1 < PAGE_COUNT and pages[ready + 1].audio_path is not None:
-            ready += 1
-        self.record.ready_max_audio_page = ready
+        self.record.ready_max_audio_page = _ready_prefix(
+            [p.audio_path is not None for p in self.record.pages]
+        )
         await self._emit(PageAudio(page=page.page, path=out))
 
     # --- the end -----------------------------------------------------------------------
-
-    def _video_path(self) -> Path:
-        return self.store.run_dir(self.record.run_id) / "book.mp4"
 
     async def _make_video(self, story: Story) -> None:
         pages = self.record.pages
@@ -386,7 +362,7 @@ class BookRun:
                     await make_video(
                         [p.image_path for p in pages],
                         [p.audio_path for p in pages],
-                        self._video_path(),
+                        self.store.video_path(self.record.run_id),
                         self.options.video,
                     )
         except (BookError, TimeoutError) as exc:
@@ -395,8 +371,7 @@ class BookRun:
             self.record.warnings.append(f"no read-along video ({reason})")
 
     async def _set_stage(self, stage: Stage) -> None:
-        if self.record.stage != stage or self.record.status is not Status.RUNNING:
-            self.record.stage = stage
+        self.record.stage = stage
         await self._emit(StageStarted(stage=stage))
 
     async def _finish(self, status: Status, event: Event) -> None:
@@ -408,3 +383,12 @@ class BookRun:
         if save:
             self.store.save(self.record)
         self._events.put_nowait(event)
+
+
+def _ready_prefix(ready: list[bool]) -> int:
+    """The last page of the unbroken run of ready pages from the cover (-1 if none): the
+    original's `ready_max_page` / `ready_max_audio_page`."""
+    count = 0
+    while count < len(ready) and ready[count]:
+        count += 1
+    return count - 1

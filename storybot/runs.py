@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from storybot.models import PAGE_COUNT, PageInfo, RunState, Stage, Status, Story, StoryRequest
+from storybot.models import PAGE_COUNT, Book, PageInfo, RunState, Stage, Status, Story, StoryRequest
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,24 @@ class RunStore:
 
     def audio_path(self, run_id: str, page: int) -> Path:
         return self.run_dir(run_id) / AUDIO_NAMES[page]
+
+    def video_path(self, run_id: str) -> Path:
+        return self.run_dir(run_id) / "book.mp4"
+
+    def book(self, record: RunRecord) -> Book | None:
+        """The book a run has made so far (None before its story exists)."""
+        if record.story is None:
+            return None
+        video = self.video_path(record.run_id)
+        return Book(
+            run_id=record.run_id,
+            story=record.story,
+            directory=self.run_dir(record.run_id),
+            images=[p.image_path for p in record.pages],
+            audio=[p.audio_path for p in record.pages],
+            video=video if video.is_file() else None,
+            warnings=record.warnings,
+        )
 
     def create(
         self,

@@ -86,7 +86,6 @@ class BookMaker:
         painter = painter or ComfyPool.from_settings(settings)
         options = PipelineOptions(
             shared_gpu=settings.shared_gpu,
-            safety_screen=settings.safety_screen,
             make_video=settings.book_video,
             video=VideoOptions(max_bytes=int(settings.video_max_mb * 2**20)),
         )

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from storybot.bot.builder import FIELDS, BuilderView, StoryBuilder
 from storybot.bot.i18n import locale_of, text
-from storybot.bot.runner import book_of, missing_permissions
+from storybot.bot.runner import missing_permissions
 from storybot.engines.audio import AudioError
 from storybot.errors import StorybotError
 from storybot.fields import FieldError, parse_field
@@ -281,7 +281,7 @@ class BooksView(discord.ui.View):
         if (
             record is None
             or record.requester_id != interaction.user.id
-            or not book_of(record, self.bot.runner.maker)
+            or self.bot.runner.maker.store.book(record) is None
         ):
             await interaction.response.send_message(
                 text(locale_of(interaction.locale), "unknown_run"), ephemeral=True

@@ -41,22 +41,6 @@ def missing_permissions(interaction: discord.Interaction) -> list[str]:
     return [name for name in NEEDED if not getattr(permissions, name)]
 
 
-def book_of(record: RunRecord, maker: BookMaker) -> Book | None:
-    """The finished book of a stored run (None before the story exists)."""
-    if record.story is None:
-        return None
-    video = maker.store.run_dir(record.run_id) / "book.mp4"
-    return Book(
-        run_id=record.run_id,
-        story=record.story,
-        directory=maker.store.run_dir(record.run_id),
-        images=[p.image_path for p in record.pages],
-        audio=[p.audio_path for p in record.pages],
-        video=video if video.is_file() else None,
-        warnings=record.warnings,
-    )
-
-
 class BookRunner:
     """Starts books from interactions and follows them to the requester's DMs."""
 
@@ -228,7 +212,7 @@ class BookRunner:
         locale = locale_of(interaction.locale)
         await interaction.response.defer(ephemeral=True, thinking=True)
         record = self.maker.store.get(run_id)
-        book = book_of(record, self.maker) if record else None
+        book = self.maker.store.book(record) if record else None
         if book is None:
             await interaction.followup.send(text(locale, "unknown_run"), ephemeral=True)
             return

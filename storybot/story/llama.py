@@ -68,10 +68,6 @@ class LlamaCppWriter:
             keep_loaded=settings.llm_keep_loaded,
         )
 
-    @property
-    def loaded(self) -> bool:
-        return self._llama is not None
-
     async def load(self) -> None:
         """Load the model and the grammar (once), off the event loop."""
         if self._llama is None:

@@ -7,7 +7,6 @@ messages as text chunks under the story grammar; what the chunks mean is `StoryA
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,6 @@ from storybot.story.prompt import Message
 if TYPE_CHECKING:
     from storybot.doctor import Check
 
-log = logging.getLogger(__name__)
 
 TOP_K = 40  # llama.cpp's default, as the original's llama-cli ran with
 GGUF_MAGIC = b"GGUF"
