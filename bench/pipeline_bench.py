@@ -73,6 +73,9 @@ class SleepingPainter:
     def __init__(self) -> None:
         self.gpu = asyncio.Lock()
 
+    async def reachable(self) -> bool:
+        return True
+
     async def paint(self, image_prompt: str, out: Path, **_: object) -> Path:
         async with self.gpu:
             await asyncio.sleep(IMAGE_SECONDS * UNIT)

@@ -1,4 +1,4 @@
-"""The word lists and pattern tables the field parsers strip: fillers, endings, leads."""
+"""What the field parsers strip: fillers, leads, request phrases, and how they read Kiwi's tags."""
 
 from __future__ import annotations
 
@@ -27,6 +27,17 @@ _HANGUL = re.compile(r"[가-힣]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
+def tidy(text: str) -> str:
+    """Single spaces, no punctuation at the ends."""
+    return _EDGES.sub("", " ".join(text.split()))
+
+
+def drop_tokens(text: str, filler: re.Pattern[str]) -> str:
+    """Remove filler words, matched on whole tokens (their punctuation ignored)."""
+    kept = [tok for tok in text.split() if not filler.fullmatch(tok.strip(".,!?;:~"))]
+    return " ".join(kept)
+
+
 # Korean.
 
 _KO_FILLER = re.compile(
@@ -41,107 +52,68 @@ _KO_LEAD = re.compile(
     r"\s*(?:은|는|이|가|:))\s+"
 )
 
-# Nouns that end in what looks like a particle or ending; never cut inside them.
-# fmt: off
-PROTECTED = frozenset({
-    "고양이", "호랑이", "원숭이", "거북이", "부엉이", "올챙이", "지렁이", "달팽이", "반딧불이",
-    "어린이", "멍멍이", "야옹이", "꿀꿀이", "곰돌이", "쌍둥이", "돌멩이", "오뚝이", "바둑이",
-    "누렁이", "꼬맹이", "쟁이", "놀이", "미로", "도로", "통로", "휴가", "요가", "화가", "아가",
-    "사과", "동요",
-})
-# fmt: on
-_PROTECTED = re.compile("|".join(sorted(PROTECTED, key=len, reverse=True)))
+# Kiwi's tags (Sejong tag set) as the field parsers read them.
+NOMINAL = frozenset({"NNG", "NNP", "NNB", "NR", "NP", "SL", "SN", "SH", "XSN", "XPN", "XR"})
+PREDICATE = frozenset({"VV", "VA", "VX", "VCN", "XSV", "XSA"})
+_SYMBOLS = frozenset({"SF", "SP", "SS", "SSO", "SSC", "SE", "SO", "SW", "SB"})
 
-# Whether an ending may follow the syllable before it.
-ANY, VOWEL, BATCHIM, VOWEL_OR_L, BATCHIM_NOT_L = range(5)
+
+def is_function(tag: str, form: str) -> bool:
+    """Particles, endings, the copula and punctuation: what is cut off a content word.
+
+    A trailing 요 is Kiwi's MM or IC when it follows a particle (토끼랑요): cut too.
+    """
+    return tag[0] in "JE" or tag == "VCP" or tag in _SYMBOLS or form == "요"
+
+
+COMITATIVE = frozenset({"랑", "이랑", "와", "과", "하고", "하구", "이랑은", "랑은"})
+"""Particles that join names (Kiwi tags them JC, sometimes JKB)."""
+
+# Adverbs and discourse words that are fillers only at the start of an answer (그냥 옛날이요).
+_KO_LEAD_FILLER = frozenset({"그냥", "막", "뭐", "아니", "그래서", "그럼", "자"})
 
 
 @dataclass(frozen=True)
 class _Ending:
     pattern: re.Pattern[str]
-    after: int = ANY
     word: bool = False
     """A separate word: it must follow a space or a particle, never the middle of a noun."""
 
 
-def _endings(spec: Iterable[tuple[str, int]], word: bool = False) -> list[_Ending]:
-    return [_Ending(re.compile(f"(?:{body})$"), after, word) for body, after in spec]
+def _endings(spec: Iterable[str], word: bool = False) -> list[_Ending]:
+    return [_Ending(re.compile(f"(?:{body})$"), word) for body in spec]
 
 
-def _pairs(*pairs: tuple[str, str]) -> list[tuple[str, int]]:
-    """(after a final consonant, after a vowel) forms: 이요/요, 으로/로, 과/와…"""
-    spec: list[tuple[str, int]] = []
-    for long, short in pairs:
-        spec.append((long, BATCHIM_NOT_L if long.startswith("으") else BATCHIM))
-        spec.append((short, VOWEL_OR_L if short == "로" else VOWEL))
-    return spec
-
-
-_REQUESTS = _endings(
-    (
-        (
-            r"(?:해|하여)\s*(?:주세요|줘요?|주라|줄래요?|주실래요?|주면\s*좋겠어요?|줬으면\s*"
-            r"(?:좋겠어요?|해요?))|할래요?|할게요?|할까요?|하자|합시다|하고\s*싶어요?|하고\s*싶습니다"
-            r"|하고\s*싶은데요?|하면\s*좋겠어요?|했으면\s*(?:좋겠어요?|해요?)|하면\s*(?:돼요?|될\s*것\s*같아요)"
-            r"|해요|합니다|하겠습니다|해|부탁해요?|부탁합니다|부탁드려요|주세요|줘요?|가자|갈래요?"
-            r"|가고\s*싶어요?|원해요?|있으면\s*좋겠어요?",
-            ANY,
-        ),
-    ),
-    word=True,
+# Requests around the answer: "조선시대로 해 주세요". The light ones (하자, 해요…) are also how a
+# topic phrase ends (양치질을 잘 하자), so for topics they count only after 로 (우정으로 해요).
+_DEFINITE = (
+    r"(?:해|하여)\s*(?:주세요|줘요?|주라|줄래요?|주실래요?|주면\s*좋겠어요?|줬으면\s*"
+    r"(?:좋겠어요?|해요?))|하고\s*싶어요?|하고\s*싶습니다"
+    r"|하고\s*싶은데요?|하면\s*좋겠어요?|했으면\s*(?:좋겠어요?|해요?)|하면\s*(?:돼요?|될\s*것\s*같아요)"
+    r"|부탁해요?|부탁합니다|부탁드려요|주세요|줘요?|가고\s*싶어요?|원해요?|있으면\s*좋겠어요?"
 )
-_COPULAS = _endings(
-    [
-        *_pairs(
-            (r"이었으면\s*(?:좋겠어요?|좋겠다|해요?)", r"였으면\s*(?:좋겠어요?|좋겠다|해요?)"),
-            (r"이면\s*좋겠어요?", r"면\s*좋겠어요?"),
-            ("이었어요", "였어요"),
-            ("이에요", "예요"),
-            ("이요", "요"),
-            ("이야", "야"),
-            ("이죠", "죠"),
-            ("이라고요?", "라고요?"),
-            ("이랍니다", "랍니다"),
-        ),
-        ("에요|입니다|인데요?|이고요", ANY),
-    ]
-)
+_LIGHT = r"할래요?|할게요?|할까요?|하자|합시다|해요|합니다|하겠습니다|해|가자|갈래요?"
+_REQUESTS = _endings([f"{_DEFINITE}|{_LIGHT}"], word=True)
+_TOPIC_REQUESTS = _endings([_DEFINITE, rf"(?<=로)\s*(?:{_LIGHT})"], word=True)
 _EVALUATIVES = _endings(
-    [
-        (r"좋아요?|좋겠어요?|좋을\s*것\s*같아요", ANY),
-        (r"어때요?|어떨까요?|어떠세요|(?:인\s*것\s*)?같아요", ANY),
-    ],
+    [r"좋아요?|좋겠어요?|좋을\s*것\s*같아요", r"어때요?|어떨까요?|어떠세요|(?:인\s*것\s*)?같아요"],
     word=True,
 )
-_SUBJECT = _pairs(("이", "가"), ("은", "는"), ("을", "를"))
-_DIRECTION = _pairs(("으로", "로"))
-_COMITATIVE = _endings([*_pairs(("이랑", "랑"), ("과", "와")), ("하고", ANY)])
-
-_PARTICLES = {
-    FieldType.ERA: _endings([*_DIRECTION, ("에서|에", ANY), *_SUBJECT]),
-    FieldType.PLACE: _endings([*_DIRECTION, ("에서|에", ANY), *_SUBJECT]),
-    FieldType.TOPIC: _endings([*_DIRECTION, *_SUBJECT]),
-    FieldType.CHARACTERS: _COMITATIVE + _endings([*_DIRECTION, *_SUBJECT]),
-}
 _SETTING = r"배경|(?:있었던|일어난|일어나는|벌어지는|펼쳐지는|살던)\s*(?:이야기|얘기|일)"
 _PHRASES = {
-    FieldType.ERA: _endings([(_SETTING, ANY)], word=True),
-    FieldType.PLACE: _endings([(_SETTING, ANY)], word=True),
+    FieldType.ERA: _endings([_SETTING], word=True),
+    FieldType.PLACE: _endings([_SETTING], word=True),
     FieldType.TOPIC: _endings(
         [
-            (r"에\s*(?:대한|관한)\s*(?:이야기|얘기|내용|것|거|동화)", ANY),
-            (r"(?:배우는|알려\s*주는|가르쳐\s*주는|다룬|담은)\s*(?:이야기|얘기|동화)", ANY),
-            ("주제|교훈", ANY),
-        ],
-        word=False,
+            r"에\s*(?:대한|관한)\s*(?:이야기|얘기|내용|것|거|동화)",
+            r"(?:배우는|알려\s*주는|가르쳐\s*주는|다룬|담은)\s*(?:이야기|얘기|동화)",
+            "주제|교훈",
+        ]
     ),
     FieldType.CHARACTERS: _endings(
         [
-            (
-                r"(?:나오는|등장하는|주인공인)\s*(?:이야기|얘기|동화)|(?:나왔으면|나오면|등장했으면)\s*"
-                r"좋겠어요?|나오게\s*해\s*주세요|나와요?|주인공들?",
-                ANY,
-            )
+            r"(?:나오는|등장하는|주인공인)\s*(?:이야기|얘기|동화)|(?:나왔으면|나오면|등장했으면)\s*"
+            r"좋겠어요?|나오게\s*해\s*주세요|나와요?|주인공들?"
         ],
         word=True,
     ),

@@ -9,16 +9,16 @@ in browsers; the video bitrate is capped so the file stays under the size limit.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import shutil
-import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import ffmpeg
 import soundfile
 
+from storybot import processes
 from storybot.errors import StorybotError, one_line
 
 log = logging.getLogger(__name__)
@@ -151,48 +151,43 @@ def build_graph(
     )
 
 
-def make_video_blocking(
-    images: list[Path | None],
-    audio: list[Path | None],
-    out: Path,
-    options: VideoOptions,
-    timeout: float = 600.0,
-) -> Path:
-    """Encode the book to `out` (through a temporary name); BookError says why it could not."""
-    if shutil.which("ffmpeg") is None:
-        raise BookError("ffmpeg is not installed (apt-get install ffmpeg): no read-along video")
-    if not images:
-        raise BookError("a book without pages has no video")
-    part = out.with_name(out.stem + ".part.mp4")
-    graph = build_graph(images, audio, part, options)
-    process = graph.run_async(pipe_stdout=True, pipe_stderr=True)
-    try:
-        _, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        part.unlink(missing_ok=True)
-        raise BookError(f"ffmpeg did not finish the video within {timeout:g} s") from None
-    if process.returncode != 0:
-        part.unlink(missing_ok=True)
-        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-        raise BookError(f"ffmpeg could not make the video: {one_line(' '.join(tail))}")
-    size = part.stat().st_size
-    if size > options.max_bytes:
-        log.warning(
-            "book video is %.1f MB, over the %.1f MB cap", size / 2**20, options.max_bytes / 2**20
-        )
-    part.replace(out)
-    return out
-
-
 async def make_video(
     images: list[Path | None],
     audio: list[Path | None],
     out: Path,
     options: VideoOptions | None = None,
+    *,
+    timeout: float = 600.0,
 ) -> Path:
-    """`make_video_blocking` in a worker thread, off the event loop."""
-    return await asyncio.to_thread(
-        make_video_blocking, images, audio, out, options or VideoOptions()
-    )
+    """Encode the book to `out` (through a temporary name); BookError says why it could not.
+
+    ffmpeg runs as an asyncio subprocess: it is killed (and its part file removed) when
+    `timeout` passes or the awaiting task is cancelled, so no encode outlives its book.
+    """
+    ffmpeg_path = shutil.which("ffmpeg")
+    if ffmpeg_path is None:
+        raise BookError("ffmpeg is not installed (apt-get install ffmpeg): no read-along video")
+    if not images:
+        raise BookError("a book without pages has no video")
+    options = options or VideoOptions()
+    # A part file of its own per call: a retry never shares one with a cancelled attempt.
+    part = out.with_name(f"{out.stem}.{uuid.uuid4().hex[:12]}.part.mp4")
+    command = ffmpeg.compile(build_graph(images, audio, part, options), cmd=ffmpeg_path)
+    try:
+        try:
+            result = await processes.run(command, timeout=timeout)
+        except TimeoutError:
+            raise BookError(f"ffmpeg did not finish the video within {timeout:g} s") from None
+        if result.returncode != 0:
+            raise BookError(f"ffmpeg could not make the video: {one_line(result.last_lines(3))}")
+        size = part.stat().st_size
+        if size > options.max_bytes:
+            log.warning(
+                "book video is %.1f MB, over the %.1f MB cap",
+                size / 2**20,
+                options.max_bytes / 2**20,
+            )
+        part.replace(out)
+        return out
+    finally:
+        part.unlink(missing_ok=True)  # gone already when the video was kept

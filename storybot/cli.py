@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("text", help='what was said or typed, e.g. "토끼랑 거북이요"')
     parse.set_defaults(run=run_parse)
 
+    screen = commands.add_parser("screen", help="check a request against the child-safety screen")
+    _add_fields(screen)
+    screen.add_argument("--json", action="store_true", help="print only the verdict as JSON")
+    screen.set_defaults(run=run_screen)
+
     doctor = commands.add_parser("doctor", help="check every component and say what to fix")
     doctor.set_defaults(run=run_doctor)
     return parser
@@ -113,7 +118,11 @@ async def run_story(args: argparse.Namespace, settings: Settings) -> int:
     request = _request(args)
     writer = make_writer(settings)
     author = StoryAuthor(
-        writer, retries=settings.llm_retries, timeout=settings.llm_timeout, seed=args.seed
+        writer,
+        retries=settings.llm_retries,
+        timeout=settings.llm_timeout,
+        seed=args.seed,
+        safety_screen=settings.safety_screen,
     )
     try:
         async for item in author.stream(request):
@@ -161,6 +170,7 @@ async def run_make(args: argparse.Namespace, settings: Settings) -> int:
 
     request = _request(args)
     maker = BookMaker.from_settings(settings)
+    maker.wait_for_painter = False  # at a terminal, a painter that is down is said at once
     try:
         job = maker.submit(request)
         renderer = ConsoleRenderer(narration=request.narration)
@@ -224,9 +234,24 @@ async def run_parse(args: argparse.Namespace, settings: Settings) -> int:
     """Parse one answer; print its value, or why it was refused, as JSON."""
     from storybot.fields import parse_command
 
-    result = parse_command(args.field, args.text)
+    result = parse_command(args.field, args.text, words=settings.field_words_file)
     print(json.dumps(result, ensure_ascii=False))
     return 0 if "value" in result else 1
+
+
+async def run_screen(args: argparse.Namespace, settings: Settings) -> int:
+    """Screen one request without making anything; exit 0 if allowed, 1 if refused."""
+    from storybot.safety import screen
+
+    verdict = screen(_request(args))
+    if args.json:
+        found = {"allowed": verdict.allowed, "category": verdict.category}
+        print(json.dumps({**found, "message": verdict.message or None}, ensure_ascii=False))
+    elif verdict.allowed:
+        print("allowed")
+    else:
+        print(f"refused: {verdict.category} ({verdict.term})\n{verdict.message}")
+    return 0 if verdict.allowed else 1
 
 
 async def run_doctor(args: argparse.Namespace, settings: Settings) -> int:

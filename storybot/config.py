@@ -43,6 +43,24 @@ def _split_urls(value: Any) -> Any:
     return value
 
 
+def _split_labels(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip().upper() for part in value.split(",") if part.strip())
+    return value
+
+
+# Every label NudeNet 3.4's detector reports; PICTURE_CHECK_LABELS chooses among them.
+NUDENET_LABELS = frozenset(
+    {
+        "FEMALE_GENITALIA_COVERED", "FACE_FEMALE", "BUTTOCKS_EXPOSED", "FEMALE_BREAST_EXPOSED",
+        "FEMALE_GENITALIA_EXPOSED", "MALE_BREAST_EXPOSED", "ANUS_EXPOSED", "FEET_EXPOSED",
+        "BELLY_COVERED", "FEET_COVERED", "ARMPITS_COVERED", "ARMPITS_EXPOSED", "FACE_MALE",
+        "BELLY_EXPOSED", "MALE_GENITALIA_EXPOSED", "ANUS_COVERED", "FEMALE_BREAST_COVERED",
+        "BUTTOCKS_COVERED",
+    }
+)  # fmt: skip
+
+
 OptionalInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
 OptionalStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
 OptionalPath = Annotated[Path | None, BeforeValidator(_blank_to_none)]
@@ -63,7 +81,7 @@ class Settings(BaseModel):
     # Story writer (LLM)
     llm_model: str = "hf:bartowski/Qwen2.5-7B-Instruct-GGUF/Qwen2.5-7B-Instruct-Q4_K_M.gguf"
     llm_server_url: OptionalStr = None
-    llm_server_constraint: Literal["grammar", "json_schema"] = "grammar"
+    llm_server_constraint: Literal["grammar", "json_schema", "json_object"] = "grammar"
     llm_n_gpu_layers: int = Field(-1, ge=-1)
     llm_n_ctx: int = Field(8192, ge=512)
     llm_threads: OptionalInt = None
@@ -83,6 +101,8 @@ class Settings(BaseModel):
     image_steps: int = Field(4, ge=1, le=200)
     comfyui_connect_timeout: float = Field(10.0, gt=0)
     image_timeout: float = Field(300.0, gt=0)
+    painter_down: Literal["wait", "fail"] = "wait"
+    painter_probe_every: float = Field(15.0, gt=0)
 
     # Narration and transcription
     tts_engine: Literal["supertonic", "espeak"] = "supertonic"
@@ -97,12 +117,30 @@ class Settings(BaseModel):
     stt_max_seconds: float = Field(60.0, gt=0)
     stt_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     stt_threads: OptionalInt = None
+    field_words_file: OptionalPath = None  # extra names for Kiwi, one a line: never cut
 
     # Runs
     data_dir: Path = Path("data")
     keep_runs: int = Field(100, ge=1)
     shared_gpu: bool = True
     safety_screen: bool = True
+    # A model's second look at the request and the finished story (storybot/story/guard.py):
+    # off, llm (the story LLM itself) or model (the GGUF or llama-server URL in
+    # SAFETY_GUARD_MODEL). A guard that fails or times out lets the book through (fail-open).
+    safety_guard: Literal["off", "llm", "model"] = "llm"
+    safety_guard_model: OptionalStr = None
+    safety_guard_timeout: float = Field(120.0, gt=0)
+    # Picture check (NudeNet on the CPU): labels scoring at or above the threshold are flagged;
+    # the detector itself reports nothing under 0.2.
+    picture_check: bool = True
+    picture_check_threshold: float = Field(0.5, ge=0.2, le=1.0)
+    picture_check_labels: Annotated[tuple[str, ...], BeforeValidator(_split_labels)] = (
+        "FEMALE_GENITALIA_EXPOSED",
+        "MALE_GENITALIA_EXPOSED",
+        "FEMALE_BREAST_EXPOSED",
+        "BUTTOCKS_EXPOSED",
+        "ANUS_EXPOSED",
+    )
     max_books_per_user: int = Field(1, ge=0)
     book_video: bool = True
     video_max_mb: float = Field(8.0, gt=0)
@@ -118,6 +156,17 @@ class Settings(BaseModel):
                 raise ValueError(f"{url!r} is not an http(s) URL")
         return urls
 
+    @field_validator("picture_check_labels")
+    @classmethod
+    def _known_labels(cls, labels: tuple[str, ...]) -> tuple[str, ...]:
+        if not labels:
+            raise ValueError("give at least one NudeNet label, e.g. BUTTOCKS_EXPOSED")
+        unknown = [label for label in labels if label not in NUDENET_LABELS]
+        if unknown:
+            known = ", ".join(sorted(NUDENET_LABELS))
+            raise ValueError(f"unknown label {', '.join(unknown)}; NudeNet 3.4 knows {known}")
+        return labels
+
     @field_validator("llm_server_url")
     @classmethod
     def _server_is_http(cls, url: str | None) -> str | None:
@@ -131,6 +180,13 @@ class Settings(BaseModel):
         # `grammars/…` in .env means the project's folder when run from elsewhere.
         if not path.is_absolute() and not path.exists() and (PROJECT_ROOT / path).exists():
             return PROJECT_ROOT / path
+        return path
+
+    @field_validator("field_words_file")
+    @classmethod
+    def _words_file_exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"{path} is not a file (one word a line)")
         return path
 
     @field_validator("log_level", mode="before")

@@ -19,6 +19,7 @@ from storybot.models import (
     Queued,
     StageStarted,
     StoryReady,
+    Waiting,
 )
 from storybot.models import Progress as StepProgress
 
@@ -58,6 +59,8 @@ class ConsoleRenderer:
         match event:
             case Queued(position=position):
                 bar.update(self.story, note=f"waiting in line: {position}")
+            case Waiting():
+                bar.update(self.story, note="ComfyUI is not reachable; waiting (Ctrl-C stops)")
             case StageStarted(stage=stage):
                 bar.update(self.story if stage.value == "LLM" else self.images, note=stage.value)
             case PageText(page=page):

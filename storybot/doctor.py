@@ -36,6 +36,7 @@ PACKAGES = {
     "ffmpeg-python": "ffmpeg-python",
     "supertonic": "supertonic",
     "faster-whisper": "faster-whisper",
+    "nudenet": "nudenet",
 }
 
 
@@ -72,11 +73,20 @@ async def check_ffmpeg(settings: Settings) -> list[Check]:
 def default_checks() -> list[CheckFunction]:
     """Every check, in the order the table shows them."""
     from storybot.engines.image_pool import check_comfyui
+    from storybot.engines.picture_check import check_pictures
     from storybot.engines.stt import check_stt
     from storybot.engines.tts import check_tts
     from storybot.story.writers import check_llm
 
-    return [check_packages, check_llm, check_comfyui, check_tts, check_stt, check_ffmpeg]
+    return [
+        check_packages,
+        check_llm,
+        check_comfyui,
+        check_pictures,
+        check_tts,
+        check_stt,
+        check_ffmpeg,
+    ]
 
 
 async def run_checks(settings: Settings, checks: list[CheckFunction] | None = None) -> list[Check]:

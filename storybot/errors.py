@@ -20,6 +20,12 @@ class StoryError(StorybotError):
     """The story could not be written: invalid output after every retry, or no LLM."""
 
 
+class UnsafeStoryError(StoryError):
+    """Every attempt wrote something the safety screen refuses; nothing of it was shown."""
+
+    code = "unsafe_story"
+
+
 class LLMUnavailableError(StoryError):
     """The LLM cannot be used at all: model file missing or corrupt, llama-server down."""
 

@@ -1,53 +1,45 @@
 """Field parsers: a raw transcript or typed answer → the clean value of one story field.
 
-"음… 토끼랑 거북이요" → ["토끼", "거북이"]; "조선시대로 해줘" → "조선시대"; "um, in the
-future please" → "future". Fillers are dropped only as whole words (그림자 starts with 그),
-endings and particles only as suffixes, and only where Korean grammar allows them: 이요 follows
-a final consonant (숲이요), 요 a vowel (바다요), so 동요 and 사과 keep their last syllable.
-Nouns that merely end like a particle (고양이, 미로, 휴가) are listed in PROTECTED.
-An answer with nothing left is refused with a reason the user can read (Korean, or English
-for English input).
+"음… 토끼랑 거북이요" → ["토끼", "거북이"]; "조선 시대로 해줘" → "조선시대"; "um, in the
+future please" → "future". Korean answers go through Kiwi, the morphological analyzer shared in
+storybot.korean: it splits particles (랑, 이요, 에서), the copula (였으면), endings and fillers
+(음, 그냥) off the content words, and its dictionary of children's characters keeps names whole
+(뽀로로, 콩순이, 타요). Phrases around the answer ("…로 해 주세요", "…에 대한 이야기") are
+still matched by the tables in storybot._field_words, and English answers by tables alone.
+
+Each field's value has one form: era and place a noun phrase (era spaced "조선 시대" is written
+"조선시대"); characters a list of names or noun phrases; topic a phrase that still reads as
+Korean: a noun phrase (우정, 가족의 사랑), or a verb phrase nominalised with -기 (양치질을 잘 하자
+→ 양치질을 잘 하기), never a bare stem. An answer with nothing left is refused with a reason the
+user can read (Korean, or English for English input).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from pathlib import Path
 
-# The word lists and pattern tables live in storybot._field_words.
+# The word lists and pattern tables live in storybot._field_words, the Korean path in
+# storybot._field_korean.
+from storybot._field_korean import korean_names, korean_value
 from storybot._field_words import (
     _ARTICLE,
-    _COMITATIVE,
-    _COPULAS,
-    _EDGES,
     _EN_FIELD_LEAD,
     _EN_FILLER,
     _EN_LEAD,
     _EN_TAIL,
-    _EVALUATIVES,
     _HANGUL,
-    _KO_AND,
-    _KO_FILLER,
-    _KO_LEAD,
     _LATIN,
-    _PARTICLE_END,
-    _PARTICLES,
     _PAUSES,
-    _PHRASES,
-    _PROTECTED,
     _QUOTES,
-    _REQUESTS,
-    ANY,
-    BATCHIM,
-    BATCHIM_NOT_L,
     KOREAN_LABELS,
-    VOWEL,
-    VOWEL_OR_L,
-    _Ending,
+    drop_tokens,
+    tidy,
 )
-from storybot._field_words import PROTECTED as PROTECTED  # the nouns never cut inside
 from storybot.errors import StorybotError
+from storybot.korean import kiwi
 from storybot.models import FieldType
 
 MAX_LENGTH = 100
@@ -88,11 +80,7 @@ def _clean(text: str) -> str:
         if unicodedata.category(ch) != "Cf"
     )
     text = _PAUSES.sub(" ", _QUOTES.sub(" ", text))
-    return _tidy(text)
-
-
-def _tidy(text: str) -> str:
-    return _EDGES.sub("", " ".join(text.split()))
+    return tidy(text)
 
 
 def _language(text: str, hint: str | None) -> str:
@@ -103,109 +91,17 @@ def _language(text: str, hint: str | None) -> str:
     return hint if hint in ("ko", "en") else "ko"
 
 
-def _drop_tokens(text: str, filler: re.Pattern[str]) -> str:
-    """Remove filler words, matched on whole tokens (their punctuation ignored)."""
-    kept = [tok for tok in text.split() if not filler.fullmatch(tok.strip(".,!?;:~"))]
-    return " ".join(kept)
-
-
-# Korean.
-
-
-def _jong(ch: str) -> int | None:
-    """Final consonant index of a Hangul syllable (0 = none, 8 = ㄹ); None if not Hangul."""
-    return (ord(ch) - 0xAC00) % 28 if "가" <= ch <= "힣" else None
-
-
-def _allowed(ch: str, after: int) -> bool:
-    jong = _jong(ch)
-    if jong is None or after == ANY:
-        return True  # after Latin letters or digits (AI요, T렉스) grammar says nothing
-    return {
-        VOWEL: jong == 0,
-        BATCHIM: jong > 0,
-        VOWEL_OR_L: jong in (0, 8) and ch != "으",
-        BATCHIM_NOT_L: jong not in (0, 8),
-    }[after]
-
-
-def _strip_once(text: str, endings: Iterable[_Ending]) -> str:
-    """Remove the first ending that fits; text unchanged if none does."""
-    for ending in endings:
-        match = ending.pattern.search(text)
-        if match is None:
-            continue
-        cut = match.start()
-        rest = text[:cut].rstrip()
-        if not rest:
-            if ending.word:
-                return ""  # the whole answer was "해 주세요": nothing asked for
-            continue
-        if not _allowed(rest[-1], ending.after):
-            continue
-        if ending.word and not _PARTICLE_END.search(text[:cut]):
-            continue
-        inside = [m for m in _PROTECTED.finditer(text) if m.start() < cut < m.end()]
-        if inside:
-            # 고양이요: the 이 belongs to the noun; only what follows it is an ending.
-            if inside[0].end() >= len(text):
-                continue
-            rest = text[: inside[0].end()]
-        return rest
-    return text
-
-
-def _strip_korean(text: str, groups: list[list[_Ending]]) -> str:
-    """Strip endings from the right until none fits; the groups are tried in order."""
-    for _ in range(16):
-        for group in groups:
-            stripped = _tidy(_strip_once(text, group))
-            if stripped != text:
-                text = stripped
-                break
-        else:
-            return text
-    return text
-
-
-def _korean(text: str, field: FieldType) -> str:
-    text = _drop_tokens(text, _KO_FILLER)
-    while (lead := _KO_LEAD.sub("", text, count=1)) != text:
-        text = lead
-    groups = [_REQUESTS + _PHRASES[field], _COPULAS, _EVALUATIVES, _PARTICLES[field]]
-    return _strip_korean(_tidy(text), groups)
-
-
-def _korean_names(text: str) -> list[str]:
-    names: list[str] = []
-    for chunk in re.split(r"\s*[,，、/&+·]\s*", text):
-        current: list[str] = []
-        for token in chunk.split():
-            if token in _KO_AND:
-                names.append(" ".join(current))
-                current = []
-                continue
-            joined = _strip_once(token, _COMITATIVE)
-            current.append(joined)
-            if joined != token:
-                names.append(" ".join(current))
-                current = []
-        names.append(" ".join(current))
-    item_groups = [_COPULAS, _PARTICLES[FieldType.CHARACTERS]]
-    return [_strip_korean(_tidy(_drop_tokens(n, _KO_FILLER)), item_groups) for n in names]
-
-
 # English.
 
 
 def _english(text: str, field: FieldType) -> str:
-    text = _drop_tokens(text, _EN_FILLER)
+    text = drop_tokens(text, _EN_FILLER)
     field_lead = re.compile(rf"^{_EN_FIELD_LEAD[field]}\s+", re.IGNORECASE)
     for _ in range(8):
         before = text
-        text = _tidy(_EN_LEAD.sub("", text, count=1))
-        text = _tidy(_EN_TAIL.sub("", text))
-        text = _tidy(field_lead.sub("", text, count=1))
+        text = tidy(_EN_LEAD.sub("", text, count=1))
+        text = tidy(_EN_TAIL.sub("", text))
+        text = tidy(field_lead.sub("", text, count=1))
         if text == before:
             break
     return _ARTICLE.sub("", text)
@@ -213,7 +109,7 @@ def _english(text: str, field: FieldType) -> str:
 
 def _english_names(text: str) -> list[str]:
     parts = re.split(r"\s*(?:,|;|/|&|\+|\band\b|\bplus\b|\bas well as\b)\s*", text, flags=re.I)
-    return [_ARTICLE.sub("", _tidy(_EN_TAIL.sub("", part))) for part in parts]
+    return [_ARTICLE.sub("", tidy(_EN_TAIL.sub("", part))) for part in parts]
 
 
 # The parsers.
@@ -239,10 +135,13 @@ def _refuse(field: FieldType, text: str, language: str, long: bool = False) -> F
 
 
 def _single(field: FieldType) -> Callable[..., str]:
-    def parse(text: str, *, language: str | None = None) -> str:
+    def parse(text: str, *, language: str | None = None, words: Path | None = None) -> str:
         lang = _language(text, language)
         cleaned = _clean(text)
-        value = _tidy(_korean(cleaned, field) if lang == "ko" else _english(cleaned, field))
+        if lang == "ko":
+            value = tidy(korean_value(cleaned, field, kiwi(words)))
+        else:
+            value = tidy(_english(cleaned, field))
         if not value:
             raise _refuse(field, cleaned, lang)
         if len(value) > MAX_LENGTH:
@@ -250,7 +149,10 @@ def _single(field: FieldType) -> Callable[..., str]:
         return value
 
     parse.__name__ = f"parse_{field.value}"
-    parse.__doc__ = f"The {field.value} from an answer; FieldError if nothing is left."
+    parse.__doc__ = (
+        f"The {field.value} from an answer; FieldError if nothing is left. `words` names an "
+        "operator's file of extra words for Kiwi (FIELD_WORDS_FILE)."
+    )
     return parse
 
 
@@ -259,13 +161,15 @@ parse_place = _single(FieldType.PLACE)
 parse_topic = _single(FieldType.TOPIC)
 
 
-def parse_characters(text: str, *, language: str | None = None) -> list[str]:
+def parse_characters(
+    text: str, *, language: str | None = None, words: Path | None = None
+) -> list[str]:
     """The characters' names from an answer ("토끼랑 거북이" → ["토끼", "거북이"])."""
     field = FieldType.CHARACTERS
     lang = _language(text, language)
     cleaned = _clean(text)
     if lang == "ko":
-        names = _korean_names(_korean(cleaned, field))
+        names = korean_names(cleaned, kiwi(words))
     else:
         names = _english_names(_english(cleaned, field))
     unique: dict[str, str] = {}
@@ -288,9 +192,15 @@ PARSERS: dict[FieldType, Callable[..., Value]] = {
 }
 
 
-def parse_field(field: FieldType | str, text: str, *, language: str | None = None) -> Value:
-    """Parse `text` as `field`: a string, or a list of names for characters."""
-    return PARSERS[field_type(field)](text, language=language)
+def parse_field(
+    field: FieldType | str, text: str, *, language: str | None = None, words: Path | None = None
+) -> Value:
+    """Parse `text` as `field`: a string, or a list of names for characters.
+
+    `words` is the operator's word file (Settings.field_words_file): its words join the
+    shared analyzer's dictionary as proper nouns, once, and are never cut.
+    """
+    return PARSERS[field_type(field)](text, language=language, words=words)
 
 
 def as_text(value: Value) -> str:
@@ -298,9 +208,9 @@ def as_text(value: Value) -> str:
     return ", ".join(value) if isinstance(value, list) else value
 
 
-def parse_command(field: str, text: str) -> dict[str, Value]:
+def parse_command(field: str, text: str, words: Path | None = None) -> dict[str, Value]:
     """`storybot parse`: {"value": …} or {"error": the reason it was refused}."""
     try:
-        return {"value": parse_field(field, text)}
+        return {"value": parse_field(field, text, words=words)}
     except FieldError as exc:
         return {"error": exc.reason}

@@ -144,6 +144,14 @@ class Queued(BaseModel):
     position: int = Field(ge=0)
 
 
+class Waiting(BaseModel):
+    """The book has its turn but cannot start yet; it starts by itself when it can."""
+
+    kind: Literal["waiting"] = "waiting"
+    reason: Literal["painter_down"]
+    detail: str = ""
+
+
 class StageStarted(BaseModel):
     kind: Literal["stage_started"] = "stage_started"
     stage: Stage
@@ -187,6 +195,7 @@ class Failed(BaseModel):
     kind: Literal["failed"] = "failed"
     error: str
     stage: Stage | None = None
+    code: str | None = None  # "painter_down", "no_pictures", … for plain words to the user
 
 
 class Cancelled(BaseModel):
@@ -195,6 +204,7 @@ class Cancelled(BaseModel):
 
 Event = Annotated[
     Queued
+    | Waiting
     | StageStarted
     | StoryReady
     | PageText

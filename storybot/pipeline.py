@@ -1,36 +1,45 @@
-"""The book pipeline: a `StoryRequest` in, a finished book out, typed events on the way.
+"""The book pipeline: a run's record in, its finished book's files out, typed events on the way.
 
     story (streams pages) ─► page k text ─► narration of page k (CPU pool)
                                         └─► image of page k (ComfyUI), in page order
 
 Narration of a page starts the moment its text exists; images start with the cover as soon as
 its prompt exists, or, when the LLM and ComfyUI share one GPU, once the writer is done with it.
-Neither waits for the other. Every state change is committed to the run store before its event
-goes out. Nothing in here knows about Discord: the bot and the CLI render the events.
+The whole book is one coroutine: its narration, painting and video run under one
+`asyncio.TaskGroup`, so cancelling it stops all of them, and nothing outlives it.
+
+Each attempt of the writer works in a draft folder outside the run's folder; only what the
+accepted story's own pages produced is promoted into the run folder (`cover.png`,
+`page_0.wav`…), so a retry can trust every file it finds there. Nothing in here knows about
+Discord: the bot and the CLI render the events; ending the run is the service's job.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Protocol
 
-from storybot.book import BookError, VideoOptions, make_video
+from storybot.book import BookError, make_video
+from storybot.book_parts import (
+    Attempt,
+    Emit,
+    NoPicturesError,
+    Painter,
+    PictureChecker,
+    PipelineOptions,
+    first_error,
+    ready_prefix,
+)
+from storybot.engines.placeholder import write_placeholder
 from storybot.engines.tts import Narrator
-from storybot.errors import StorybotError, StoryError
-from storybot.logs import run_context, timing
+from storybot.errors import StoryError
+from storybot.logs import timing
 from storybot.models import (
     PAGE_COUNT,
-    Cancelled,
-    Done,
-    Event,
-    Failed,
     Page,
     PageAudio,
     PageImage,
@@ -42,44 +51,16 @@ from storybot.models import (
     Story,
     StoryReady,
 )
-from storybot.runs import RunRecord, RunStore
+from storybot.runs import AUDIO_NAMES, IMAGE_NAMES, RunRecord, RunStore
 from storybot.story import DraftPage, StoryAuthor, WrittenStory
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[int, int], Awaitable[None] | None]
-
-
-class Painter(Protocol):
-    """Paints one page (the ComfyUI pool)."""
-
-    async def paint(
-        self,
-        image_prompt: str,
-        out: Path,
-        *,
-        seed: int,
-        character_sheet: str = "",
-        on_progress: ProgressCallback | None = None,
-    ) -> Path: ...
-
-    async def free_all(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class PipelineOptions:
-    shared_gpu: bool = True
-    image_retries: int = 1  # on top of the pool's own retry on another server
-    narration_timeout: float = 180.0
-    video_timeout: float = 600.0
-    make_video: bool = True
-    video: VideoOptions = field(default_factory=VideoOptions)
+__all__ = ["BookPipeline", "NoPicturesError", "Painter", "PictureChecker", "PipelineOptions"]
 
 
 class BookPipeline:
-    """Makes books from runs; one `BookRun` per book."""
+    """Makes books from runs: `make(record, emit)` is one book, start to end."""
 
     def __init__(
         self,
@@ -88,233 +69,273 @@ class BookPipeline:
         painter: Painter,
         narrator: Narrator | None,
         options: PipelineOptions | None = None,
+        picture_check: PictureChecker | None = None,
     ) -> None:
         self.store = store
         self.author = author
         self.painter = painter
         self.narrator = narrator
         self.options = options or PipelineOptions()
+        self.picture_check = picture_check
 
-    def start(self, record: RunRecord) -> BookRun:
-        """Start making `record`'s book now; iterate the result for its events."""
-        return BookRun(self, record)
+    async def make(self, record: RunRecord, emit: Emit) -> None:
+        """Make `record`'s book; return when every part is made.
+
+        Raises StorybotError when the book cannot be made (it becomes FAILED) and
+        CancelledError when cancelled; either way the files already accepted are kept."""
+        await _Book(self, record, emit).make()
 
 
-class BookRun:
-    """One book being made: `events()` yields what happens, `cancel()` stops it."""
+class _Book:
+    """One book being made (the state of one `BookPipeline.make` call)."""
 
-    def __init__(self, pipeline: BookPipeline, record: RunRecord) -> None:
+    def __init__(self, pipeline: BookPipeline, record: RunRecord, emit: Emit) -> None:
         self.pipeline = pipeline
         self.record = record
         self.store = pipeline.store
         self.options = pipeline.options
-        self._events: asyncio.Queue[Event | None] = asyncio.Queue()
-        self._attempt = 0
-        self._texts: dict[int, Page] = {}
-        self._narrations: dict[int, asyncio.Task[None]] = {}
-        self._images: asyncio.Task[None] | None = None
-        self._prompts: list[asyncio.Future[Page]] = []
-        self._sheet = ""
-        self._title = ""
-        self._task = asyncio.create_task(self._run(), name=f"book {record.run_id}")
+        self._emit = emit
+        self.attempt: Attempt | None = None
+        self.group: asyncio.TaskGroup | None = None
+        self.last_image_error = ""
 
-    async def events(self) -> AsyncIterator[Event]:
-        """Every event of this book, ending with Done, Failed or Cancelled."""
-        while (event := await self._events.get()) is not None:
-            yield event
-
-    def cancel(self) -> None:
-        """Stop at once: jobs interrupted, files already made kept, status CANCELLED."""
-        self._task.cancel()
-
-    async def wait(self) -> RunRecord:
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.shield(self._task)
-        return self.record
-
-    # --- the run -----------------------------------------------------------------------
-
-    async def _run(self) -> None:
-        record = self.record
-        started = time.perf_counter()
-        with run_context(record.run_id):
-            try:
-                await self._make()
-            except asyncio.CancelledError:
-                await self._finish(Status.CANCELLED, Cancelled())
-            except StorybotError as exc:
-                record.error = str(exc)
-                await self._finish(Status.FAILED, Failed(error=str(exc), stage=record.stage))
-            except Exception as exc:
-                log.exception("The book pipeline crashed")
-                record.error = f"internal error: {exc}"
-                await self._finish(Status.FAILED, Failed(error=record.error, stage=record.stage))
-            finally:
-                await self._stop_workers()
-                with contextlib.suppress(Exception):
-                    async with asyncio.timeout(30):
-                        await self.pipeline.painter.free_all()
-                record.timings["total"] = round(time.perf_counter() - started, 3)
-                self.store.save(record)
-                log.info(
-                    "[TIMING] Book completed in %.2fs (%s)",
-                    record.timings["total"],
-                    record.status.value,
-                )
-                self._events.put_nowait(None)
-
-    async def _make(self) -> None:
+    async def make(self) -> None:
         record = self.record
         if record.image_seed is None:
             record.image_seed = random.randrange(2**32)
         record.status = Status.RUNNING
-        story = record.story
-        if story is None:
-            await self._set_stage(Stage.LLM)
-            story = await self._write()
-        else:  # a retry: the story and the files already made are reused
-            self._start_attempt(1, story.character_sheet)
-            self._title = story.title
-            for page in story.pages:
-                await self._page_ready(page)
-        if self._images is None:
-            await self._start_images(story)
-        await self._images
-        narrations = list(self._narrations.values())
-        if any(not task.done() for task in narrations):
-            await self._set_stage(Stage.TTS)
-        await asyncio.gather(*narrations)
+        self.store.clear_drafts(record.run_id)
+        if record.story is None:  # nothing in the folder belongs to a story yet
+            self.store.discard_outputs(record)
+        try:
+            await self._make_parts()
+        except BaseExceptionGroup as group:  # say what went wrong, not "errors in a TaskGroup"
+            raise first_error(group) from None
+        self.store.clear_drafts(record.run_id)
+        if all(info.image_failed for info in record.pages):
+            raise NoPicturesError(f"no picture could be painted ({self.last_image_error})")
         if self.options.make_video:
-            await self._make_video(story)
-        book = self.store.book(record)
-        assert book is not None  # the story exists by now
-        await self._finish(Status.DONE, Done(book=book))
+            await self._make_video()
+
+    async def _make_parts(self) -> None:
+        """The story, every picture and every narration, under one task group."""
+        record = self.record
+        async with asyncio.TaskGroup() as group:
+            self.group = group
+            story = record.story
+            if story is None:
+                await self._set_stage(Stage.LLM)
+                story = await self._write()
+            else:  # a retry: the accepted story and its files are reused
+                attempt = self._begin(0, story.character_sheet)
+                attempt.title = story.title
+                attempt.accepted.set()
+                for page in story.pages:
+                    self._page_ready(attempt, page)
+            attempt = self.attempt
+            assert attempt is not None
+            if attempt.images is None:
+                self._start_images(attempt, story)
+            assert attempt.images is not None
+            await attempt.images
+            if any(not task.done() for task in attempt.tasks):
+                await self._set_stage(Stage.TTS)
+
+    # --- the story ---------------------------------------------------------------------
 
     async def _write(self) -> Story:
         """Stream the story; each page starts its narration (and image) as it arrives."""
         async for item in self.pipeline.author.stream(self.record.request):
             if isinstance(item, DraftPage):
-                if item.attempt != self._attempt:
-                    await self._supersede(item.attempt, item.character_sheet)
-                self._title = item.title
-                await self._page_ready(item.page)
+                attempt = self.attempt
+                if attempt is None or item.attempt != attempt.number:
+                    attempt = await self._supersede(item.attempt, item.character_sheet)
+                attempt.title = item.title
+                self._page_ready(attempt, item.page)
             elif isinstance(item, WrittenStory):
-                return await self._story_written(item)
+                return await self._accept(item)
         raise StoryError("the writer ended without a story")  # pragma: no cover
 
-    async def _story_written(self, written: WrittenStory) -> Story:
-        record = self.record
-        record.story = written.story
+    async def _supersede(self, number: int, character_sheet: str) -> Attempt:
+        """A new attempt of the writer replaces the one before, and all it was making."""
+        old = self.attempt
+        if old is not None:
+            log.info("Story attempt %d replaces attempt %d", number, old.number)
+            for task in old.tasks:
+                task.cancel()
+            await asyncio.gather(*old.tasks, return_exceptions=True)
+            for info in self.record.pages:
+                info.text = ""
+        return self._begin(number, character_sheet)
+
+    def _begin(self, number: int, character_sheet: str) -> Attempt:
+        folder = self.store.attempt_dir(self.record.run_id, f"a{number}")
+        attempt = Attempt(number, folder, character_sheet)
+        self.attempt = attempt
+        if not self.options.shared_gpu and number > 0:
+            attempt.images = self._spawn(attempt, self._paint_pages(attempt))
+        return attempt
+
+    async def _accept(self, written: WrittenStory) -> Story:
+        """The story is final: promote what its own pages made, redo what they did not."""
+        record, story = self.record, written.story
+        attempt = self.attempt
+        if attempt is None or written.attempts != attempt.number:
+            attempt = await self._supersede(written.attempts, story.character_sheet)
+        attempt.sheet, attempt.title = story.character_sheet, story.title
+        record.story = story
         record.timings["llm"] = round(written.seconds, 3)
         path = self.store.run_dir(record.run_id) / "story.json"
-        path.write_text(written.story.model_dump_json(indent=2), encoding="utf-8")
-        await self._emit(StoryReady(story=written.story))
+        path.write_text(story.model_dump_json(indent=2), encoding="utf-8")
+        attempt.accepted.set()
+        for page in story.pages:
+            if not attempt.prompts[page.page].done():  # a page the stream never showed
+                self._page_ready(attempt, page)
+        for index, (made_from, draft) in attempt.drafted_images.items():
+            if made_from == story.pages[index]:
+                self._promote_image(index, draft, announce=False)  # shown already
+        for index, (made_from, title, draft) in attempt.drafted_audio.items():
+            if made_from == story.pages[index] and title == story.title:
+                self._promote_audio(index, draft, announce=False)
+            elif self._wants_narration(index):  # the final page differs from its draft
+                self._spawn(attempt, self._narrate(attempt, story.pages[index]))
+        self._emit(StoryReady(story=story), True)
         await self.pipeline.author.writer.release()
-        return written.story
+        return story
 
-    async def _supersede(self, attempt: int, character_sheet: str) -> None:
-        """A new attempt of the writer replaces the pages of the one before."""
-        if self._attempt:
-            log.info("Story attempt %d replaces attempt %d", attempt, self._attempt)
-            await self._stop_workers()
-            for info in self.record.pages:
-                for path in (info.image_path, info.audio_path):
-                    if path is not None:
-                        path.unlink(missing_ok=True)
-                info.image_path = info.audio_path = None
-                info.text = ""
-            self.record.ready_max_page = self.record.ready_max_audio_page = -1
-        self._start_attempt(attempt, character_sheet)
-
-    def _start_attempt(self, attempt: int, character_sheet: str) -> None:
-        self._attempt = attempt
-        self._sheet = character_sheet
-        self._texts = {}
-        self._narrations = {}
-        self._images = None
-        loop = asyncio.get_running_loop()
-        self._prompts = [loop.create_future() for _ in range(PAGE_COUNT)]
-        if not self.options.shared_gpu:
-            self._images = asyncio.create_task(self._paint_pages())
-
-    async def _page_ready(self, page: Page) -> None:
-        record = self.record
-        self._texts[page.page] = page
-        info = record.pages[page.page]
+    def _page_ready(self, attempt: Attempt, page: Page) -> None:
+        info = self.record.pages[page.page]
         info.text = page.text
         if page.page == 0:
-            info.title = self._title
-        await self._emit(PageText(page=page))
-        if not self._prompts[page.page].done():
-            self._prompts[page.page].set_result(page)
+            info.title = attempt.title
+        self._emit(PageText(page=page), True)
+        if not attempt.prompts[page.page].done():
+            attempt.prompts[page.page].set_result(page)
         if self._wants_narration(page.page):
-            self._narrations[page.page] = asyncio.create_task(self._narrate(page))
+            self._spawn(attempt, self._narrate(attempt, page))
 
-    async def _start_images(self, story: Story) -> None:
-        self._sheet = story.character_sheet
+    def _start_images(self, attempt: Attempt, story: Story) -> None:
+        attempt.sheet = story.character_sheet
         for page in story.pages:
-            if not self._prompts[page.page].done():
-                self._prompts[page.page].set_result(page)
-        self._images = asyncio.create_task(self._paint_pages())
+            if not attempt.prompts[page.page].done():
+                attempt.prompts[page.page].set_result(page)
+        attempt.images = self._spawn(attempt, self._paint_pages(attempt))
 
-    async def _stop_workers(self) -> None:
-        tasks = [*self._narrations.values()]
-        if self._images is not None:
-            tasks.append(self._images)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    def _spawn(self, attempt: Attempt, work: Awaitable[None]) -> asyncio.Task[None]:
+        assert self.group is not None
+        task = self.group.create_task(work)  # type: ignore[arg-type]
+        attempt.tasks.add(task)
+        return task
 
     # --- images ------------------------------------------------------------------------
 
-    async def _paint_pages(self) -> None:
-        """Cover first, then the panels, one after another."""
+    async def _paint_pages(self, attempt: Attempt) -> None:
+        """Cover first, then the panels, one after another; then anything the accepted
+        story changed since its draft was painted."""
         for index in range(PAGE_COUNT):
-            page = await self._prompts[index]
-            info = self.record.pages[index]
-            if info.image_path is None or not info.image_path.is_file():
+            page = await attempt.prompts[index]
+            if not self._has_image(index):
                 await self._set_stage(Stage.for_image(index))
-                await self._paint(page)
+                await self._paint(attempt, page)
             else:
-                await self._image_ready(index, info.image_path)
+                self._emit(PageImage(page=index, path=self._image(index)), True)
+        await attempt.accepted.wait()
+        story = self.record.story
+        assert story is not None
+        for page in story.pages:
+            if not self._has_image(page.page):
+                await self._set_stage(Stage.for_image(page.page))
+                await self._paint(attempt, page)
 
-    async def _paint(self, page: Page) -> None:
+    def _has_image(self, index: int) -> bool:
+        info = self.record.pages[index]
+        painted = info.image_path is not None and info.image_path.is_file()
+        return painted or info.image_failed
+
+    def _image(self, index: int) -> Path:
+        path = self.record.pages[index].image_path
+        assert path is not None
+        return path
+
+    async def _paint(self, attempt: Attempt, page: Page) -> None:
         stage = Stage.for_image(page.page)
-        out = self.store.image_path(self.record.run_id, page.page)
+        draft = attempt.folder / IMAGE_NAMES[page.page]
 
         async def progress(step: int, total: int) -> None:
-            await self._emit(Progress(stage=stage, step=step, total=total), save=False)
+            self._emit(Progress(stage=stage, step=step, total=total), False)
 
-        for attempt in range(self.options.image_retries + 1):
+        async def paint(seed: int) -> Path:
+            with timing(log, f"image {stage.value}"):
+                return await self.pipeline.painter.paint(
+                    page.image_prompt,
+                    draft,
+                    seed=seed,
+                    character_sheet=attempt.sheet,
+                    on_progress=progress,
+                )
+
+        error: Exception | None = None
+        for attempt_number in range(self.options.image_retries + 1):
             try:
                 started = time.perf_counter()
-                with timing(log, f"image {stage.value}"):
-                    path = await self.pipeline.painter.paint(
-                        page.image_prompt,
-                        out,
-                        seed=self.record.image_seed or 0,
-                        character_sheet=self._sheet,
-                        on_progress=progress,
-                    )
-                self.record.timings[f"image_{page.page}"] = round(time.perf_counter() - started, 3)
-                await self._image_ready(page.page, path)
-                return
+                path = await paint(self.record.image_seed or 0)
+                path = await self._looked_at(page.page, path, paint)
             except Exception as exc:  # one picture never loses a book
-                log.warning("Image %s failed (try %d): %s", stage.value, attempt + 1, exc)
+                log.warning("Image %s failed (try %d): %s", stage.value, attempt_number + 1, exc)
                 error = exc
+                continue
+            self.record.timings[f"image_{page.page}"] = round(time.perf_counter() - started, 3)
+            if attempt.accepted.is_set() and self.record.story is not None:
+                if self.record.story.pages[page.page] == page:
+                    self._promote_image(page.page, path)
+                return  # painted from a page the final story changed: painted again later
+            attempt.drafted_images[page.page] = (page, path)
+            self._emit(PageImage(page=page.page, path=path), False)
+            return
         info = self.record.pages[page.page]
         info.image_failed = True
+        self.last_image_error = str(error)
         self.record.warnings.append(f"page {page.page}: the picture could not be made ({error})")
         self._advance_ready_page()
         self.store.save(self.record)
 
-    async def _image_ready(self, index: int, path: Path) -> None:
-        self.record.pages[index].image_path = path
+    async def _looked_at(
+        self, index: int, path: Path, paint: Callable[[int], Awaitable[Path]]
+    ) -> Path:
+        """The picture once the detector has passed it: repainted once with a new seed when
+        flagged, then a plain placeholder (and a note) if that is flagged too."""
+        check = self.pipeline.picture_check
+        if check is None:
+            return path
+        verdict = await check.check(path)
+        self.record.timings[f"picture_check_{index}"] = round(verdict.seconds, 3)
+        if verdict.safe:
+            return path
+        seed = random.randrange(2**32)
+        log.warning("Page %d's picture was flagged (%s); repainting", index, verdict.reason)
+        try:
+            path = await paint(seed)
+            verdict = await check.check(path)
+            reason = verdict.reason
+            if verdict.safe:
+                return path
+        except Exception as exc:  # a failed repaint ends like a flagged one
+            reason = f"the repaint failed: {exc}"
+        width, height = self.options.picture_size
+        await asyncio.to_thread(write_placeholder, path, width, height)
+        log.warning("Page %d's picture was flagged again (%s): placeholder", index, reason)
+        self.record.warnings.append(f"page {index}: the picture was replaced by a placeholder")
+        return path
+
+    def _promote_image(self, index: int, draft: Path, *, announce: bool = True) -> None:
+        final = self.store.promote(draft, self.store.image_path(self.record.run_id, index))
+        self.record.pages[index].image_path = final
         self._advance_ready_page()
-        await self._emit(PageImage(page=index, path=path))
+        if announce:
+            self._emit(PageImage(page=index, path=final), True)
 
     def _advance_ready_page(self) -> None:
-        self.record.ready_max_page = _ready_prefix(
+        self.record.ready_max_page = ready_prefix(
             [p.image_path is not None or p.image_failed for p in self.record.pages]
         )
 
@@ -325,46 +346,56 @@ class BookRun:
         done = info.audio_path is not None and info.audio_path.is_file()
         return self.pipeline.narrator is not None and self.record.request.narration and not done
 
-    async def _narrate(self, page: Page) -> None:
+    async def _narrate(self, attempt: Attempt, page: Page) -> None:
         assert self.pipeline.narrator is not None
         request = self.record.request
-        text = page.text
-        if page.page == 0 and self._title:
-            text = f"{self._title}. {page.text}"
-        out = self.store.audio_path(self.record.run_id, page.page)
+        title = attempt.title
+        text = f"{title}. {page.text}" if page.page == 0 and title else page.text
+        draft = attempt.folder / AUDIO_NAMES[page.page]
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.options.narration_timeout):
                 with timing(log, f"narration page {page.page}"):
                     await self.pipeline.narrator.narrate(
-                        text, out, language=request.language, voice=request.voice
+                        text, draft, language=request.language, voice=request.voice
                     )
-        except Exception as exc:  # one voice never loses a book
+        except (Exception, TimeoutError) as exc:  # one voice never loses a book
             reason = str(exc) or "it took too long"
             log.warning("Narration of page %d failed: %s", page.page, reason)
             self.record.warnings.append(f"page {page.page}: no narration ({reason})")
             self.store.save(self.record)
             return
         self.record.timings[f"narration_{page.page}"] = round(time.perf_counter() - started, 3)
-        self.record.pages[page.page].audio_path = out
-        self.record.ready_max_audio_page = _ready_prefix(
+        story = self.record.story
+        if attempt.accepted.is_set() and story is not None:
+            if story.pages[page.page] == page and story.title == title:
+                self._promote_audio(page.page, draft)
+            return
+        attempt.drafted_audio[page.page] = (page, title, draft)
+        self._emit(PageAudio(page=page.page, path=draft), False)
+
+    def _promote_audio(self, index: int, draft: Path, *, announce: bool = True) -> None:
+        final = self.store.promote(draft, self.store.audio_path(self.record.run_id, index))
+        self.record.pages[index].audio_path = final
+        self.record.ready_max_audio_page = ready_prefix(
             [p.audio_path is not None for p in self.record.pages]
         )
-        await self._emit(PageAudio(page=page.page, path=out))
+        if announce:
+            self._emit(PageAudio(page=index, path=final), True)
 
     # --- the end -----------------------------------------------------------------------
 
-    async def _make_video(self, story: Story) -> None:
+    async def _make_video(self) -> None:
         pages = self.record.pages
         try:
-            async with asyncio.timeout(self.options.video_timeout):
-                with timing(log, "read-along video"):
-                    await make_video(
-                        [p.image_path for p in pages],
-                        [p.audio_path for p in pages],
-                        self.store.video_path(self.record.run_id),
-                        self.options.video,
-                    )
+            with timing(log, "read-along video"):
+                await make_video(
+                    [p.image_path for p in pages],
+                    [p.audio_path for p in pages],
+                    self.store.video_path(self.record.run_id),
+                    self.options.video,
+                    timeout=self.options.video_timeout,
+                )
         except (BookError, TimeoutError) as exc:
             reason = str(exc) or "it took too long"
             log.warning("No read-along video: %s", reason)
@@ -372,23 +403,4 @@ class BookRun:
 
     async def _set_stage(self, stage: Stage) -> None:
         self.record.stage = stage
-        await self._emit(StageStarted(stage=stage))
-
-    async def _finish(self, status: Status, event: Event) -> None:
-        self.record.status = status
-        await self._emit(event)
-
-    async def _emit(self, event: Event, *, save: bool = True) -> None:
-        """Commit the state, then let the event out."""
-        if save:
-            self.store.save(self.record)
-        self._events.put_nowait(event)
-
-
-def _ready_prefix(ready: list[bool]) -> int:
-    """The last page of the unbroken run of ready pages from the cover (-1 if none): the
-    original's `ready_max_page` / `ready_max_audio_page`."""
-    count = 0
-    while count < len(ready) and ready[count]:
-        count += 1
-    return count - 1
+        self._emit(StageStarted(stage=stage), True)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import shutil
 import sqlite3
 import threading
-from datetime import datetime
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import Field
@@ -51,7 +53,10 @@ CREATE INDEX IF NOT EXISTS runs_by_requester ON runs (requester_id, run_id);
 
 IMAGE_NAMES = ["cover.png"] + [f"panel_{i}.png" for i in range(1, PAGE_COUNT)]
 AUDIO_NAMES = [f"page_{i}.wav" for i in range(PAGE_COUNT)]
+OUTPUT_NAMES = (*IMAGE_NAMES, *AUDIO_NAMES, "story.json", "book.mp4")
 ACTIVE = (Status.QUEUED, Status.RUNNING)
+QUIET_BEFORE_PRUNE = timedelta(hours=1)
+"""Retention leaves alone a run touched this recently (a retry or a 📬 counts as a touch)."""
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -80,6 +85,9 @@ class RunStore:
         self.data_dir = data_dir
         self.outputs = data_dir / "outputs"
         self.outputs.mkdir(parents=True, exist_ok=True)
+        # Drafts live outside the run folders: a run folder holds only what its accepted
+        # attempt made, whatever a late worker thread of a discarded attempt still writes.
+        self.drafts = data_dir / "drafts"
         self.path = data_dir / "storybot.sqlite3"
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -102,6 +110,37 @@ class RunStore:
 
     def video_path(self, run_id: str) -> Path:
         return self.run_dir(run_id) / "book.mp4"
+
+    def attempt_dir(self, run_id: str, attempt: str) -> Path:
+        """Where attempt `attempt` of the run writes its files until they are accepted."""
+        folder = self.drafts / run_id / attempt
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def clear_drafts(self, run_id: str) -> None:
+        shutil.rmtree(self.drafts / run_id, ignore_errors=True)
+
+    def promote(self, draft: Path, final: Path) -> Path:
+        """Make an accepted draft file the run's own (a hard link: the draft's readers keep
+        reading, and the final name appears whole or not at all)."""
+        final.parent.mkdir(parents=True, exist_ok=True)
+        part = final.with_name(f".{final.name}.{secrets.token_hex(4)}")
+        try:
+            os.link(draft, part)
+        except OSError:  # another file system, or no hard links: copy instead
+            shutil.copyfile(draft, part)
+        part.replace(final)
+        return final
+
+    def discard_outputs(self, record: RunRecord) -> None:
+        """Forget every page file of a run whose story is not accepted (a new story comes)."""
+        folder = self.run_dir(record.run_id)
+        for name in OUTPUT_NAMES:
+            (folder / name).unlink(missing_ok=True)
+        for info in record.pages:
+            info.image_path = info.audio_path = None
+            info.image_failed = False
+        record.ready_max_page = record.ready_max_audio_page = -1
 
     def book(self, record: RunRecord) -> Book | None:
         """The book a run has made so far (None before its story exists)."""
@@ -212,24 +251,45 @@ class RunStore:
             log.warning("%d run(s) were interrupted by a restart", len(interrupted))
         return interrupted
 
-    def prune(self, keep: int) -> list[str]:
-        """Delete the oldest finished runs beyond the newest `keep`; never an active one."""
-        rows = self._db.execute("SELECT run_id, status FROM runs ORDER BY run_id DESC").fetchall()
-        doomed = [row["run_id"] for row in rows[keep:] if Status(row["status"]) not in ACTIVE]
+    def prune(
+        self,
+        keep: int,
+        *,
+        protect: Collection[str] = (),
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Delete the oldest runs beyond the newest `keep`, except those queued or running, in
+        `protect` (being delivered) or touched within `QUIET_BEFORE_PRUNE`."""
+        quiet_since = (now or datetime.now()) - QUIET_BEFORE_PRUNE
+        rows = self._db.execute(
+            "SELECT run_id, status, updated_at FROM runs ORDER BY run_id DESC"
+        ).fetchall()
+        doomed = [
+            row["run_id"]
+            for row in rows[keep:]
+            if Status(row["status"]) not in ACTIVE
+            and row["run_id"] not in protect
+            and datetime.fromisoformat(row["updated_at"]) < quiet_since
+        ]
         for run_id in doomed:
             with self._lock:
                 self._db.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
             shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
+            self.clear_drafts(run_id)
         if doomed:
             log.info("Retention removed %d old run(s)", len(doomed))
         return doomed
 
     def reset_for_retry(self, record: RunRecord) -> RunRecord:
-        """Queue a finished run again, keeping its story and the files already made."""
+        """Queue a finished run again, keeping its story and the files already made (only an
+        accepted story's files are ever in its folder; without a story nothing is kept)."""
         record.status = Status.QUEUED
         record.stage = Stage.LLM
         record.error = None
         record.warnings = []
+        self.clear_drafts(record.run_id)
+        if record.story is None:
+            self.discard_outputs(record)
         for info in record.pages:
             info.image_failed = False
             if info.image_path is not None and not info.image_path.is_file():

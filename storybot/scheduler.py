@@ -51,6 +51,7 @@ class Scheduler:
         self.per_user = per_user
         self._waiting: list[Ticket] = []
         self._running: dict[str, Ticket] = {}  # run_id → ticket
+        self._callbacks: set[asyncio.Future[object]] = set()
 
     @property
     def running(self) -> list[str]:
@@ -98,17 +99,25 @@ class Scheduler:
         """Wait for the ticket's turn (reporting its place as it changes), then hold the slot
         until the block ends, however it ends."""
         try:
-            await self._advance()
+            self._advance()
             if not ticket.ready.done():
                 await asyncio.shield(ticket.ready)
             yield
         finally:
-            if ticket in self._waiting:
-                self._waiting.remove(ticket)
-            self._running.pop(ticket.run_id, None)
-            if not ticket.ready.done():
-                ticket.ready.cancel()
-            await self._advance()
+            self.release(ticket)
+
+    def release(self, ticket: Ticket) -> None:
+        """Give the ticket's place or slot back and start whoever may start now.
+
+        Synchronous on purpose: a cancellation cannot land in the middle of it, so a slot is
+        never left held by a run that has ended. Calling it twice is harmless."""
+        if ticket in self._waiting:
+            self._waiting.remove(ticket)
+        if self._running.get(ticket.run_id) is ticket:
+            del self._running[ticket.run_id]
+        if not ticket.ready.done():
+            ticket.ready.cancel()
+        self._advance()
 
     @contextlib.asynccontextmanager
     async def slot(
@@ -124,7 +133,7 @@ class Scheduler:
         async with self.hold(ticket):
             yield
 
-    async def _advance(self) -> None:
+    def _advance(self) -> None:
         """Start every waiter that may start, in order; tell the rest their new place."""
         busy_guilds = {ticket.guild_key for ticket in self._running.values()}
         for ticket in list(self._waiting):
@@ -141,15 +150,21 @@ class Scheduler:
         for index, ticket in enumerate(list(self._waiting), 1):
             if ticket.position != index:
                 ticket.position = index
-                await self._tell(ticket, index)
+                self._tell(ticket, index)
 
-    @staticmethod
-    async def _tell(ticket: Ticket, position: int) -> None:
+    def _tell(self, ticket: Ticket, position: int) -> None:
         if ticket.on_position is None:
             return
         try:
             result = ticket.on_position(position)
-            if inspect.isawaitable(result):
-                await result
+            if inspect.isawaitable(result):  # run it beside the queue, never inside it
+                task = asyncio.ensure_future(result)
+                self._callbacks.add(task)
+                task.add_done_callback(self._callback_done)
         except Exception:  # a renderer's failure must not jam the queue
             log.exception("Queue position callback failed for run %s", ticket.run_id)
+
+    def _callback_done(self, task: asyncio.Future[object]) -> None:
+        self._callbacks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Queue position callback failed: %s", task.exception())

@@ -8,16 +8,26 @@ renders them. Cancel and retry go through here too, so a book is never lost betw
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from enum import StrEnum
 
 from storybot.book import VideoOptions
 from storybot.config import Settings
 from storybot.errors import StorybotError
-from storybot.models import Cancelled, Event, Failed, Queued, Status, StoryRequest
-from storybot.pipeline import BookPipeline, BookRun, Painter, PipelineOptions
+from storybot.logs import run_context
+from storybot.models import (
+    Cancelled,
+    Done,
+    Event,
+    Failed,
+    Queued,
+    Status,
+    StoryRequest,
+    Waiting,
+)
+from storybot.pipeline import BookPipeline, Painter, PipelineOptions
 from storybot.runs import RunRecord, RunStore
 from storybot.safety import screen
 from storybot.scheduler import Scheduler, Ticket
@@ -30,28 +40,67 @@ class RequestRefused(StorybotError):
     """The safety screen turned the request down; the message is for the user."""
 
 
-@dataclass
-class BookJob:
-    """A submitted book: its record, and its events from Queued to the end."""
+class CancelOutcome(StrEnum):
+    """What a press of Cancel did."""
 
-    record: RunRecord
-    _events: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
-    _run: BookRun | None = None
-    _task: asyncio.Task[None] | None = None
+    STOPPING = "stopping"  # this press stops the book
+    ALREADY_STOPPING = "already_stopping"  # an earlier press (or the end) is stopping it
+    NOT_ACTIVE = "not_active"  # the book has ended, or is not made here
+
+
+class PainterDownError(StorybotError):
+    """No ComfyUI server answers, and the settings say to fail rather than wait."""
+
+    code = "painter_down"
+
+
+class BookRun:
+    """One submitted book: its record, one task that makes it, one stream of events.
+
+    The stream runs from `Queued` to exactly one of Done, Failed or Cancelled, then ends. The
+    run's end (state saved, stream closed, slot released) is synchronous code in the task's
+    last `finally`, so no cancellation can skip it."""
+
+    def __init__(self, record: RunRecord) -> None:
+        self.record = record
+        self._events: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._cancel_requested = False
+        self._interrupted = False  # stopped by shutdown, not by a person
+        self._ended = asyncio.Event()
 
     @property
     def run_id(self) -> str:
         return self.record.run_id
 
+    @property
+    def ended(self) -> bool:
+        return self._ended.is_set()
+
     async def events(self) -> AsyncIterator[Event]:
+        """Every event of this book, ending with Done, Failed or Cancelled."""
         while (event := await self._events.get()) is not None:
             yield event
 
     async def wait(self) -> RunRecord:
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self._task)
+        """The record once the run has ended."""
+        await self._ended.wait()
         return self.record
+
+    def _put(self, event: Event) -> None:
+        if not self.ended:
+            self._events.put_nowait(event)
+
+    def cancel(self, *, interrupted: bool = False) -> CancelOutcome:
+        """Stop the book; a second press, or one after the end, changes nothing."""
+        if self.ended or self._task is None or self._task.done():
+            return CancelOutcome.NOT_ACTIVE
+        if self._cancel_requested:
+            return CancelOutcome.ALREADY_STOPPING
+        self._cancel_requested = True
+        self._interrupted = interrupted
+        self._task.cancel()
+        return CancelOutcome.STOPPING
 
 
 class BookMaker:
@@ -65,31 +114,51 @@ class BookMaker:
         *,
         keep_runs: int = 100,
         safety_screen: bool = True,
+        wait_for_painter: bool = True,
+        painter_probe_every: float = 15.0,
     ) -> None:
         self.store = store
         self.scheduler = scheduler
         self.pipeline = pipeline
         self.keep_runs = keep_runs
         self.safety_screen = safety_screen
-        self.jobs: dict[str, BookJob] = {}
+        self.wait_for_painter = wait_for_painter
+        self.painter_probe_every = painter_probe_every
+        self.jobs: dict[str, BookRun] = {}
+        self.delivering: set[str] = set()  # runs whose files are being sent: never pruned
+        self._chores: set[asyncio.Task[None]] = set()
 
     @classmethod
     def from_settings(cls, settings: Settings, painter: Painter | None = None) -> BookMaker:
         """Everything wired from the settings (engines load lazily, on first use)."""
         from storybot.engines.image_pool import ComfyPool
+        from storybot.engines.picture_check import make_picture_check
         from storybot.engines.tts import make_narrator
         from storybot.story import make_writer
 
         store = RunStore(settings.data_dir)
         writer = make_writer(settings)
-        author = StoryAuthor(writer, retries=settings.llm_retries, timeout=settings.llm_timeout)
+        author = StoryAuthor(
+            writer,
+            retries=settings.llm_retries,
+            timeout=settings.llm_timeout,
+            safety_screen=settings.safety_screen,
+        )
         painter = painter or ComfyPool.from_settings(settings)
         options = PipelineOptions(
             shared_gpu=settings.shared_gpu,
             make_video=settings.book_video,
             video=VideoOptions(max_bytes=int(settings.video_max_mb * 2**20)),
+            picture_size=(settings.image_width, settings.image_height),
         )
-        pipeline = BookPipeline(store, author, painter, make_narrator(settings), options)
+        pipeline = BookPipeline(
+            store,
+            author,
+            painter,
+            make_narrator(settings),
+            options,
+            picture_check=make_picture_check(settings),
+        )
         scheduler = Scheduler(len(settings.comfyui_urls), settings.max_books_per_user)
         return cls(
             store,
@@ -97,6 +166,8 @@ class BookMaker:
             pipeline,
             keep_runs=settings.keep_runs,
             safety_screen=settings.safety_screen,
+            wait_for_painter=settings.painter_down == "wait",
+            painter_probe_every=settings.painter_probe_every,
         )
 
     def submit(
@@ -107,7 +178,7 @@ class BookMaker:
         guild_id: int | None = None,
         channel_id: int | None = None,
         locale: str = "ko",
-    ) -> BookJob:
+    ) -> BookRun:
         """Record and queue a book; RequestRefused or UserBusyError before anything is made."""
         verdict = screen(request, enabled=self.safety_screen)
         if not verdict.allowed:
@@ -122,8 +193,8 @@ class BookMaker:
         )
         return self._queue(record)
 
-    def retry(self, run_id: str) -> BookJob:
-        """Queue a finished run again, reusing its story and the pages already made."""
+    def retry(self, run_id: str) -> BookRun:
+        """Queue an ended run again, reusing its accepted story and the pages already made."""
         record = self.store.get(run_id)
         if record is None:
             raise StorybotError(f"there is no book {run_id}")
@@ -132,59 +203,133 @@ class BookMaker:
         self.scheduler.check_user(record.requester_id)
         return self._queue(self.store.reset_for_retry(record))
 
-    def cancel(self, run_id: str) -> bool:
-        """Stop a queued or running book; False if it is not active here."""
-        job = self.jobs.get(run_id)
-        if job is None or job._task is None:
-            return False
-        if job._run is not None:
-            job._run.cancel()
-        else:
-            job._task.cancel()
-        return True
+    def cancel(self, run_id: str) -> CancelOutcome:
+        """Stop a queued or running book; pressing again, or after the end, does nothing."""
+        run = self.jobs.get(run_id)
+        if run is None:
+            return CancelOutcome.NOT_ACTIVE
+        return run.cancel()
 
     def recover(self) -> list[RunRecord]:
         """At start-up: runs a crash left behind become INTERRUPTED (tell their requesters)."""
         return self.store.recover()
 
-    def _queue(self, record: RunRecord) -> BookJob:
-        """Take the run's place in line at once (no await before it), then drive it."""
-        job = BookJob(record)
-
-        def queued(position: int) -> None:
-            job._events.put_nowait(Queued(position=position))
-
+    def _queue(self, record: RunRecord) -> BookRun:
+        """Take the run's place in line at once (no await before it), then make it."""
+        run = BookRun(record)
         ticket = self.scheduler.enqueue(
             record.run_id,
             guild_id=record.guild_id,
             user_id=record.requester_id,
-            on_position=queued,
+            on_position=lambda position: run._put(Queued(position=position)),
         )
-        self.jobs[record.run_id] = job
-        job._task = asyncio.create_task(self._drive(job, ticket), name=f"job {record.run_id}")
-        return job
+        self.jobs[record.run_id] = run
+        run._task = asyncio.create_task(self._life(run, ticket), name=f"book {record.run_id}")
+        run._task.add_done_callback(lambda _: self._never_started(run, ticket))
+        return run
 
-    async def _drive(self, job: BookJob, ticket: Ticket) -> None:
-        record = job.record
+    def _never_started(self, run: BookRun, ticket: Ticket) -> None:
+        """A task cancelled before its first step never runs its `finally`: end it here."""
+        if not run.ended:
+            self.scheduler.release(ticket)
+            status = Status.INTERRUPTED if run._interrupted else Status.CANCELLED
+            self._end(run, status, "", None, 0.0)
+
+    async def _life(self, run: BookRun, ticket: Ticket) -> None:
+        """The run from its place in line to its end; the end cannot be skipped."""
+        record = run.record
+        started = time.perf_counter()
+        status, error, code = Status.FAILED, "internal error", None
+
+        def emit(event: Event, save: bool = True) -> None:
+            if save:
+                self.store.save(record)
+            run._put(event)
+
         try:
-            async with self.scheduler.hold(ticket):
-                job._run = self.pipeline.start(record)
-                async for event in job._run.events():
-                    job._events.put_nowait(event)
-        except asyncio.CancelledError:  # cancelled while still in line
-            record.status = Status.CANCELLED
-            self.store.save(record)
-            job._events.put_nowait(Cancelled())
+            with run_context(record.run_id):
+                async with self.scheduler.hold(ticket):
+                    started = time.perf_counter()
+                    await self._painter_ready(run, emit)
+                    await self.pipeline.make(record, emit)
+                status, error = Status.DONE, ""
+        except asyncio.CancelledError:
+            status = Status.INTERRUPTED if run._interrupted else Status.CANCELLED
+            error = "the bot was stopped while this book was being made" if run._interrupted else ""
+        except StorybotError as exc:
+            error, code = str(exc), getattr(exc, "code", None)
         except Exception as exc:
-            log.exception("Book %s could not be run", record.run_id)
-            record.status, record.error = Status.FAILED, str(exc)
-            self.store.save(record)
-            job._events.put_nowait(Failed(error=str(exc), stage=record.stage))
+            log.exception("Book %s crashed", record.run_id)
+            error = f"internal error: {exc}"
         finally:
-            self.jobs.pop(record.run_id, None)
-            job._events.put_nowait(None)
-            with contextlib.suppress(Exception):
-                self.store.prune(self.keep_runs)
+            self.scheduler.release(ticket)  # already released on most paths; harmless twice
+            self._end(run, status, error, code, time.perf_counter() - started)
+
+    async def _painter_ready(self, run: BookRun, emit: Callable[[Event, bool], None]) -> None:
+        """Probe the painter before any work; wait (visibly) while it is down."""
+        painter = self.pipeline.painter
+        if await painter.reachable():
+            return
+        if not self.wait_for_painter:
+            raise PainterDownError("the painter (ComfyUI) is not reachable")
+        log.warning("ComfyUI is not reachable; book %s waits for it", run.run_id)
+        emit(Waiting(reason="painter_down"), False)
+        while not await painter.reachable():
+            await asyncio.sleep(self.painter_probe_every)
+        log.info("ComfyUI is back; book %s starts", run.run_id)
+
+    def _end(
+        self, run: BookRun, status: Status, error: str, code: str | None, seconds: float
+    ) -> None:
+        """Save the final state and close the stream: synchronous, so nothing can skip it."""
+        record = run.record
+        record.status = status
+        record.error = error or None
+        record.timings["total"] = round(seconds, 3)
+        book = self.store.book(record) if status is Status.DONE else None
+        event: Event
+        if book is not None:
+            event = Done(book=book)
+        elif status is Status.DONE:  # cannot happen: a made book has a story
+            record.status, record.error = Status.FAILED, "the book has no story"
+            event = Failed(error=record.error, stage=record.stage)
+        elif status in (Status.CANCELLED, Status.INTERRUPTED):
+            event = Cancelled()
+        else:
+            event = Failed(error=error, stage=record.stage, code=code)
+        try:
+            self.store.save(record)
+        except Exception:  # the stream must still end
+            log.exception("Book %s: the final state could not be saved", record.run_id)
+        log.info("[TIMING] Book completed in %.2fs (%s)", seconds, record.status.value)
+        run._put(event)
+        run._events.put_nowait(None)
+        run._ended.set()
+        if self.jobs.get(record.run_id) is run:
+            del self.jobs[record.run_id]
+        self._chore(self._after_book())
+
+    async def _after_book(self) -> None:
+        """Free ComfyUI's memory (as the original did) and apply retention."""
+        try:
+            async with asyncio.timeout(30):
+                await self.pipeline.painter.free_all()
+        except Exception as exc:
+            log.info("Could not free ComfyUI's memory: %s", exc)
+        self.prune()
+
+    def prune(self) -> list[str]:
+        """Retention: never a run that is queued, running, being delivered or recently touched."""
+        try:
+            return self.store.prune(self.keep_runs, protect={*self.jobs, *self.delivering})
+        except Exception:
+            log.exception("Retention failed")
+            return []
+
+    def _chore(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.create_task(work)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
 
     async def close(self) -> list[RunRecord]:
         """Stop what is queued or running, then close the engines.
@@ -192,16 +337,12 @@ class BookMaker:
         The books stopped here become INTERRUPTED, not CANCELLED: nobody asked for that, and
         their requesters should be told (they are returned for that) and may retry them.
         """
-        jobs = list(self.jobs.values())
-        for job in jobs:
-            self.cancel(job.run_id)
-        interrupted = []
-        for record in await asyncio.gather(*(job.wait() for job in jobs)):
-            if record.status in (Status.CANCELLED, Status.QUEUED, Status.RUNNING):
-                record.status = Status.INTERRUPTED
-                record.error = "the bot was stopped while this book was being made"
-                self.store.save(record)
-                interrupted.append(record)
+        runs = list(self.jobs.values())
+        for run in runs:
+            run.cancel(interrupted=True)
+        records = [await run.wait() for run in runs]
+        interrupted = [r for r in records if r.status is Status.INTERRUPTED]
+        await asyncio.gather(*self._chores, return_exceptions=True)
         pipeline = self.pipeline
         closers = [pipeline.author.writer.close(), pipeline.painter.close()]
         if pipeline.narrator is not None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
+import time
 from pathlib import Path
 
 import ffmpeg
@@ -101,3 +104,84 @@ async def test_broken_audio_becomes_a_silent_page(tmp_path: Path) -> None:
     out = await make_video(images, audio, tmp_path / "book.mp4", options)
     duration, _ = probe(out)
     assert duration == pytest.approx(4 * (1.0 + options.gap) + 2.0, abs=0.15)
+
+
+# No work outlives its book (issue 9, case 6).
+
+
+def ffmpeg_children() -> list[int]:
+    """Pids of ffmpeg processes whose parent is this test process (from /proc)."""
+    me, found = str(os.getpid()), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended while we looked
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        if name == "ffmpeg" and text[text.rindex(")") + 2 :].split()[1] == me:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob("*.part*"))
+
+
+async def test_cancel_kills_ffmpeg_and_removes_its_part_file(tmp_path: Path) -> None:
+    images, audio = pages(tmp_path, [3.0] * 5)
+    out = tmp_path / "book.mp4"
+    task = asyncio.create_task(make_video(images, audio, out))
+    deadline = time.perf_counter() + 20
+    while not ffmpeg_children():  # wait until the encode runs
+        assert not task.done() and time.perf_counter() < deadline, "ffmpeg never started"
+        await asyncio.sleep(0.01)
+    task.cancel()
+    cancelled_at = time.perf_counter()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.perf_counter() - cancelled_at < 1.0
+    assert ffmpeg_children() == []
+    assert leftovers(tmp_path) == [] and not out.exists()
+
+
+async def test_a_timeout_kills_ffmpeg(tmp_path: Path) -> None:
+    images, audio = pages(tmp_path, [3.0] * 5)
+    out = tmp_path / "book.mp4"
+    started = time.perf_counter()
+    with pytest.raises(BookError, match=r"did not finish the video within 0\.3 s"):
+        await make_video(images, audio, out, timeout=0.3)
+    assert time.perf_counter() - started < 2.0
+    assert ffmpeg_children() == []
+    assert leftovers(tmp_path) == [] and not out.exists()
+
+
+async def test_two_encodes_of_one_book_never_share_a_part_file(tmp_path: Path) -> None:
+    # A retry racing the attempt it replaces: each writes its own part file; the last one wins.
+    images, audio = pages(tmp_path, [1.0] * 5)
+    out = tmp_path / "book.mp4"
+    first, second = await asyncio.gather(
+        make_video(images, audio, out, VideoOptions(size=256)),
+        make_video(images, audio, out, VideoOptions(size=256)),
+    )
+    assert first == second == out
+    duration, streams = probe(out)
+    assert duration == pytest.approx(5 * (1.0 + VideoOptions().gap), abs=0.15)
+    assert streams["video"]["width"] == 256
+    assert leftovers(tmp_path) == []
+
+
+async def test_picture_shrinking_is_bounded_and_leaves_nothing(tmp_path: Path) -> None:
+    from storybot.bot.media import fit_image  # here: the other tests need no Discord package
+
+    noise = np.random.default_rng(0).integers(0, 255, (384, 384, 3), dtype=np.uint8)
+    raw = tmp_path / "noise.ppm"
+    raw.write_bytes(b"P6 384 384 255\n" + noise.tobytes())
+    big = tmp_path / "panel_1.png"
+    ffmpeg.input(str(raw)).output(str(big)).run(quiet=True, overwrite_output=True)
+    limit = big.stat().st_size // 3
+    # Past its deadline the picture comes back as it was, and nothing keeps running.
+    assert await fit_image(big, limit, timeout=0.001) == big
+    assert ffmpeg_children() == [] and leftovers(tmp_path) == []
+    small = await fit_image(big, limit)
+    assert small.suffix == ".jpg" and small.stat().st_size <= limit
+    assert leftovers(tmp_path) == []

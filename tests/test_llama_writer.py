@@ -15,6 +15,7 @@ from storybot.story import DraftPage, LlamaCppWriter, StoryAuthor, WrittenStory
 from storybot.story.prompt import build_messages
 from storybot.story.writers import Sampling
 from tests.conftest import GRAMMAR
+from tests.tiny_gguf import build_tiny_gguf
 
 HANGUL = re.compile(r"[가-힣]")
 
@@ -23,8 +24,8 @@ def make_writer(model: Path | str, **options: object) -> LlamaCppWriter:
     return LlamaCppWriter(
         str(model),
         grammar_path=options.pop("grammar_path", GRAMMAR),  # type: ignore[arg-type]
-        n_ctx=4096,
-        threads=2,
+        n_ctx=8192,  # the prompt and the grammar's longest story
+        threads=1,
         sampling=Sampling(max_tokens=2000),
     )
 
@@ -189,3 +190,15 @@ async def test_hf_model_that_cannot_be_fetched_is_one_clear_line(
     message = str(caught.value)
     assert "could not be fetched from Hugging Face repo someone/tiny-story-model-GGUF" in message
     assert "set LLM_MODEL to its path" in message and "\n" not in message
+
+
+async def test_a_gguf_without_chat_template_still_writes(
+    tmp_path: Path, ko_request: StoryRequest
+) -> None:
+    model = build_tiny_gguf(tmp_path / "no-template.gguf", chat_template=False)
+    writer = make_writer(model)
+    try:
+        written = await StoryAuthor(writer, seed=2).write(ko_request)
+    finally:
+        await writer.close()
+    assert len(written.story.pages) == PAGE_COUNT

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from storybot.models import Stage, Status, Story, StoryRequest
@@ -87,12 +87,14 @@ def test_retention_keeps_the_newest_and_never_an_active_run(tmp_path: Path) -> N
         status = Status.RUNNING if index == 0 else Status.DONE  # the oldest is still running
         store.save(RunRecord(run_id=run_id, request=request(), status=status))
         store.run_dir(run_id).mkdir(parents=True)
-    removed = store.prune(keep=3)
+    later = datetime.now() + timedelta(hours=2)  # retention spares runs touched within the hour
+    assert store.prune(keep=3) == []
+    removed = store.prune(keep=3, now=later)
     assert removed == [ids[2], ids[1]]
     for run_id in removed:
         assert store.get(run_id) is None and not store.run_dir(run_id).exists()
     assert store.get(ids[0]) is not None and os.path.isdir(store.run_dir(ids[0]))
-    assert store.prune(keep=3) == []
+    assert store.prune(keep=3, now=later) == []
 
 
 def test_recent_lists_a_requesters_books_newest_first(tmp_path: Path) -> None:

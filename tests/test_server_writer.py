@@ -9,6 +9,7 @@ import pytest
 from storybot.errors import LLMUnavailableError, StoryError
 from storybot.models import StoryRequest
 from storybot.story import DraftPage, LlamaServerWriter, StoryAuthor, WrittenStory
+from storybot.story.gbnf import worst_case_tokens
 from storybot.story.writers import Sampling
 from tests.conftest import GRAMMAR
 from tests.fake_llama_server import FakeLlamaServer, Reply
@@ -39,7 +40,9 @@ async def test_streaming_answer(llama_server: FakeLlamaServer, ko_request: Story
     body = llama_server.requests[0]
     assert body["stream"] is True and body["seed"] == 42
     assert body["grammar"] == GRAMMAR.read_text(encoding="utf-8")
-    assert body["temperature"] == 0.7 and body["top_p"] == 0.9 and body["max_tokens"] == 1000
+    assert body["temperature"] == 0.7 and body["top_p"] == 0.9
+    # never fewer tokens than the grammar's longest story needs (LLM_MAX_TOKENS is 1000 here)
+    assert body["max_tokens"] == worst_case_tokens(body["grammar"]) > 1000
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
     assert "조선시대" in body["messages"][1]["content"]
 
@@ -118,9 +121,9 @@ async def test_invalid_story_is_retried_then_fails_saying_what_was_wrong(
     llama_server: FakeLlamaServer, ko_request: StoryRequest
 ) -> None:
     english = with_page(story(), 3, text="No Korean here.")
-    names = with_page(story(), 1, image_prompt="호랑이 in a garden")
+    no_letters = with_page(story(), 1, image_prompt="!!! 123 ...")
     truncated = dumps(story())[:200]
-    llama_server.replies = [Reply(dumps(english)), Reply(dumps(names)), Reply(truncated)]
+    llama_server.replies = [Reply(dumps(english)), Reply(dumps(no_letters)), Reply(truncated)]
     writer = writer_for(llama_server.url)
     try:
         with pytest.raises(StoryError, match="stopped before it was complete"):
@@ -175,3 +178,43 @@ async def test_a_server_that_never_answers_times_out(ko_request: StoryRequest) -
                 await StoryAuthor(writer, retries=0, timeout=0.3).write(ko_request)
         finally:
             await writer.close()
+
+
+async def test_a_rejected_form_falls_back_once_and_sticks(
+    llama_server: FakeLlamaServer, ko_request: StoryRequest
+) -> None:
+    # OpenAI's answer to a field it does not know; then the next form is taken.
+    llama_server.replies = [
+        Reply(status=400, error="Unrecognized request argument supplied: grammar"),
+        Reply(dumps(story())),
+        Reply(dumps(story())),
+    ]
+    writer = writer_for(llama_server.url)
+    try:
+        first = await StoryAuthor(writer, seed=7).write(ko_request)
+        await StoryAuthor(writer, seed=8).write(ko_request)
+    finally:
+        await writer.close()
+    assert first.attempts == 1  # the fallback is not a new attempt: same seed, at once
+    forms = [
+        ("grammar" in r, r.get("response_format", {}).get("type")) for r in llama_server.requests
+    ]
+    assert forms == [(True, None), (False, "json_schema"), (False, "json_schema")]
+    assert [r["seed"] for r in llama_server.requests] == [7, 7, 8]
+
+
+async def test_the_servers_whole_error_is_shown_on_one_line(
+    llama_server: FakeLlamaServer, ko_request: StoryRequest
+) -> None:
+    message = "1 validation error:\n  {'type': 'missing', 'loc': ('body', 'messages')}\n  more"
+    llama_server.replies = [Reply(status=500, error=message)]
+    writer = writer_for(llama_server.url)
+    try:
+        with pytest.raises(StoryError) as caught:
+            await StoryAuthor(writer, retries=0).write(ko_request)
+    finally:
+        await writer.close()
+    assert "1 validation error: {'type': 'missing', 'loc': ('body', 'messages')} more" in str(
+        caught.value
+    )
+    assert "(with the grammar constraint)" in str(caught.value)

@@ -9,10 +9,13 @@ useful, but loading, decoding and the confidence are the real code paths.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import shutil
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +134,53 @@ async def test_limits_are_refused_before_recognition(tiny_en: Path, tmp_path: Pa
             await engine.transcribe(tone(tmp_path / "big.wav", 4.0))
         with pytest.raises(AudioError, match="not a readable audio file"):
             await engine.transcribe("이건 소리가 아니에요".encode(), filename="clip.ogg")
+    finally:
+        await engine.close()
+
+
+@contextlib.contextmanager
+def fifo_playlist(folder: Path) -> Iterator[bytes]:
+    """A ~90-byte HLS playlist whose one segment is a FIFO: ffmpeg's HLS demuxer opens it
+    and waits for a writer forever. On leaving, the FIFO is opened and closed once, so a
+    reader stuck on it (as on the code before issue 9) gets EOF and the test can end."""
+    fifo = folder / "seg.ts"
+    os.mkfifo(fifo)
+    try:
+        yield f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n{fifo}\n#EXT-X-ENDLIST\n".encode()
+    finally:
+        with contextlib.suppress(OSError):  # ENXIO: nobody is reading, all is well
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
+async def test_a_playlist_is_refused_and_never_blocks_the_next_clip(
+    tiny_en: Path, voice: dict[str, Path], tmp_path: Path
+) -> None:
+    engine = fast(tiny_en)
+    try:
+        with fifo_playlist(tmp_path) as playlist:
+            assert len(playlist) < 200
+            started = time.perf_counter()
+            bad = asyncio.create_task(engine.transcribe(playlist, filename="voice-message.m3u"))
+            good = asyncio.create_task(
+                engine.transcribe(voice["characters"].read_bytes(), filename="voice.ogg")
+            )
+            async with asyncio.timeout(60):
+                with pytest.raises(AudioError, match="looks like a playlist") as refused:
+                    await bad
+                refused_after = time.perf_counter() - started
+                heard = await good
+        assert refused.value.problem == "not_audio"
+        assert refused_after < 2.0  # refused before the model was even needed
+        assert {"rabbit", "turtle"} <= words(heard.text)
+        # The same playlist named .ogg, then a good clip: the same.
+        (tmp_path / "again").mkdir()
+        with (
+            fifo_playlist(tmp_path / "again") as playlist,
+            pytest.raises(AudioError, match="looks like a playlist"),
+        ):
+            await asyncio.wait_for(engine.transcribe(playlist, filename="voice.ogg"), 10)
+        again = await asyncio.wait_for(engine.transcribe(voice["characters"]), 30)
+        assert again.text == heard.text
     finally:
         await engine.close()
 

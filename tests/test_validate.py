@@ -25,7 +25,7 @@ def test_valid_stories_have_no_problems(ko_request: StoryRequest, en_request: St
     [
         ({"text": "  "}, "page 2 text is empty"),
         ({"text": "Once upon a time."}, "page 2 text has no Korean (Hangul) text"),
-        ({"text": "가" * 401}, "page 2 text is 401 characters (at most 400)"),
+        ({"text": "가" * 201}, "page 2 text is 201 characters (at most 200)"),
         ({"image_prompt": "호랑이와 토끼"}, "page 2 image prompt is not plain English"),
         ({"image_prompt": "123 456 !!"}, "page 2 image prompt has no English letters"),
         ({"image_prompt": "a tiger " * 40}, "page 2 image prompt is 319 characters (at most 300)"),
@@ -58,20 +58,30 @@ def test_names_in_image_prompts_are_refused(en_request: StoryRequest) -> None:
     ]
 
 
-def test_names_come_from_the_request_and_mid_sentence_capitals() -> None:
+def test_names_come_from_what_the_story_declares_not_from_capitals() -> None:
     request = StoryRequest(
         era="now", place="town", characters="Leo the lion, a duck", topic="x", language="en"
     )
-    texts = ["One day Leo met Pip by the pond. Pip was a duck.", "Happy, they met Mom."]
-    # "One" and "Happy" open sentences; "Mom" is not a name
+    texts = [
+        "One day Leo met a duck called Pip by the pond in Gyeongbokgung.",
+        "Happy, they met Mom on Christmas Eve in a Joseon-era Korean hanbok.",
+    ]
+    # Leo from the request, Pip "called" so; places, festivals and cultures are not names
     assert character_names(request, texts) == {"Leo", "Pip"}
     assert character_names(request, ["The duck swam."]) == {"Leo"}
+    sheet = "Horangi: a big orange tiger; rabbit: a small white rabbit"
+    assert character_names(request, [], sheet) == {"Leo", "Horangi"}
 
 
 def test_bounds_match_the_grammar() -> None:
-    grammar = (PROJECT_ROOT / "grammars" / "story.gbnf").read_text(encoding="utf-8")
-    bounds = dict(re.findall(r"^(\w+)\s+::= .*\{1,(\d+)\}", grammar, flags=re.MULTILINE))
-    assert int(bounds["title"]) == validate.TITLE_MAX
-    assert int(bounds["text"]) == validate.TEXT_MAX
-    assert int(bounds["sheet"]) == validate.SHEET_MAX
-    assert int(bounds["prompt"]) == validate.PROMPT_MAX
+    for language in ("ko", "en"):
+        limits = validate.BOUNDS[language]
+        path = PROJECT_ROOT / "grammars" / ("story.gbnf" if language == "ko" else "story.en.gbnf")
+        grammar = path.read_text(encoding="utf-8")
+        bounds = dict(re.findall(r"^(\w+)\s+::= .*\{0,(\d+)\}", grammar, flags=re.MULTILINE))
+        # each string is one first character, then up to limit - 1 more
+        assert int(bounds["title"]) + 1 == limits.title
+        assert int(bounds["cover"]) + 1 == limits.cover
+        assert int(bounds["text"]) + 1 == limits.text
+        assert int(bounds["sheet"]) + 1 == limits.sheet
+        assert int(bounds["prompt"]) + 1 == limits.prompt

@@ -7,6 +7,10 @@ nearly constant, so each token's logit is set by its class: Hangul, ASCII letter
 that closes a string, other punctuation, bytes. That gives the grammar strings of a sensible
 length (tens of characters) with Hangul in the story text, instead of strings that always run
 to their bound. It is still noise, not a language model.
+
+With `uniform=True` every weight is drawn uniformly at random and no token class is favoured:
+the honest stand-in for a weak or confused model, which writes whatever the grammar allows and
+runs every string to its bound.
 """
 
 from __future__ import annotations
@@ -68,18 +72,36 @@ def _vocabulary(hangul: bool) -> tuple[list[str], list[int], list[float]]:
     return tokens, types, biases
 
 
-def build_tiny_gguf(path: Path, *, hangul: bool = True, seed: int = 0) -> Path:
-    """Write the tiny model to `path` (about 3.5 MB with Hangul) and return the path."""
+def build_tiny_gguf(
+    path: Path,
+    *,
+    hangul: bool = True,
+    seed: int = 0,
+    uniform: bool = False,
+    chat_template: bool = True,
+) -> Path:
+    """Write the tiny model to `path` (about 3.5 MB with Hangul) and return the path.
+
+    `uniform`: uniformly random weights, no per-class bias (see the module's docstring).
+    `chat_template`: without one, llama-cpp-python falls back to its llama-2 chat format."""
     rng = np.random.default_rng(seed)
     tokens, types, biases = _vocabulary(hangul)
     n_vocab = len(tokens)
 
     def rand(*shape: int, scale: float = 0.02) -> np.ndarray:
+        if uniform:  # same variance as the normal draw, from a uniform distribution
+            bound = scale * np.sqrt(3.0)
+            return rng.uniform(-bound, bound, shape).astype(np.float32)
         return (rng.standard_normal(shape) * scale).astype(np.float32)
 
-    emb = rand(n_vocab, N_EMBD, scale=0.1)
-    # Tied output: logit = h . e, and h is close to sqrt(N_EMBD) along dimension 0.
-    emb[:, 0] = SHARED + np.asarray(biases, dtype=np.float32) / np.sqrt(N_EMBD)
+    if uniform:
+        # Tied output: logits = h . e with h of norm about sqrt(N_EMBD), so a scale of 0.5
+        # spreads the logits by a few units: a peaked, context-dependent, unbiased choice.
+        emb = rand(n_vocab, N_EMBD, scale=0.5)
+    else:
+        emb = rand(n_vocab, N_EMBD, scale=0.1)
+        # Tied output: logit = h . e, and h is close to sqrt(N_EMBD) along dimension 0.
+        emb[:, 0] = SHARED + np.asarray(biases, dtype=np.float32) / np.sqrt(N_EMBD)
 
     writer = gguf.GGUFWriter(str(path), arch="llama")
     writer.add_context_length(CONTEXT)
@@ -101,7 +123,8 @@ def build_tiny_gguf(path: Path, *, hangul: bool = True, seed: int = 0) -> Path:
     writer.add_eos_token_id(2)
     writer.add_add_bos_token(True)
     writer.add_add_eos_token(False)
-    writer.add_chat_template(CHAT_TEMPLATE)
+    if chat_template:
+        writer.add_chat_template(CHAT_TEMPLATE)
 
     writer.add_tensor("token_embd.weight", emb)
     writer.add_tensor("output_norm.weight", np.ones(N_EMBD, np.float32))

@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 import discord
 
-from storybot.bot.i18n import text
+from storybot.bot.i18n import TEXTS, text
 from storybot.bot.media import fit_image
 from storybot.models import (
     PAGE_COUNT,
@@ -35,6 +35,7 @@ from storybot.models import (
     Stage,
     StageStarted,
     StoryReady,
+    Waiting,
 )
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,8 @@ class BookMessage:
         match event:
             case Queued(position=position):
                 state.status_line = text(locale, "book.queued", position=position)
+            case Waiting(reason=reason):
+                state.status_line = text(locale, f"book.{reason}")
             case StageStarted(stage=stage):
                 state.status_line = stage_line(locale, stage)
             case Progress(stage=stage, step=step, total=total):
@@ -127,9 +130,10 @@ class BookMessage:
                         self._attach_audio(page, audio, replace=False)
                 if book.warnings:
                     state.notices.append(text(locale, "book.warning", count=len(book.warnings)))
-            case Failed(stage=stage):  # the technical reason is in the log and the store
+            case Failed(stage=stage, code=code):  # the technical reason: the log and store
                 state.finished = True
-                state.status_line = text(locale, "book.failed", reason=failure(locale, stage))
+                reason = failure(locale, stage, code)
+                state.status_line = text(locale, "book.failed", reason=reason)
             case Cancelled():
                 state.finished = True
                 state.status_line = text(locale, "book.cancelled")
@@ -224,8 +228,10 @@ class BookMessage:
         return embed
 
 
-def failure(locale: str, stage: Stage | None) -> str:
-    """What went wrong, in plain words: what the book was doing when it failed."""
+def failure(locale: str, stage: Stage | None, code: str | None = None) -> str:
+    """What went wrong, in plain words: the known reason, or what the book was doing."""
+    if code is not None and f"failed.{code}" in TEXTS[locale]:
+        return text(locale, f"failed.{code}")
     match stage:
         case Stage.LLM | Stage.TTS:
             return text(locale, f"failed.{stage.value}")

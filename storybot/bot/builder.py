@@ -7,6 +7,7 @@ text or a voice message — fill the chosen field, or else the first empty one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,10 @@ class StoryBuilder:
     target: str | None = None  # the field the next reply fills
     last_heard: str = ""
     message: discord.Message | None = None
+    touched: float = field(default_factory=time.monotonic)  # for expiry after BUILDER_TIMEOUT
+
+    def touch(self) -> None:
+        self.touched = time.monotonic()
 
     @property
     def complete(self) -> bool:
@@ -49,6 +54,7 @@ class StoryBuilder:
     def fill(self, name: str, value: str | list[str]) -> None:
         self.values[name] = as_text(value) if isinstance(value, list) else value
         self.target = None
+        self.touch()
 
     def embed(self) -> discord.Embed:
         locale = self.locale

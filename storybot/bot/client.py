@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from typing import Any
 
 import discord
@@ -13,6 +15,8 @@ from discord.ext import commands
 from storybot.config import Settings
 from storybot.engines.stt import Transcriber, make_transcriber
 from storybot.errors import ConfigError
+from storybot.korean import kiwi
+from storybot.safety import warm_up
 from storybot.service import BookMaker
 
 log = logging.getLogger(__name__)
@@ -76,6 +80,7 @@ class StoryBot(commands.Bot):
         if interrupted:
             self._background.add(asyncio.create_task(self._tell_interrupted(interrupted)))
         self._background.add(asyncio.create_task(self._warm_transcriber()))
+        self._background.add(asyncio.create_task(self._warm_korean()))
 
     async def _tell_interrupted(self, records: list[Any]) -> None:
         await self.wait_until_ready()
@@ -87,6 +92,15 @@ class StoryBot(commands.Bot):
             await self.transcriber.load()
         except Exception as exc:  # no model yet: voice replies will say so
             log.warning("Whisper is not ready: %s", exc)
+
+    async def _warm_korean(self) -> None:
+        """Load Kiwi (with the operator's words) off the event loop, so the first answer
+        and the first safety screen do not stall every other user for a second."""
+        try:
+            await asyncio.to_thread(kiwi, self.settings.field_words_file)
+            await asyncio.to_thread(warm_up)
+        except Exception as exc:
+            log.warning("Kiwi is not ready: %s", exc)
 
     async def on_ready(self) -> None:
         log.info("Logged in as %s in %d guild(s)", self.user, len(self.guilds))
@@ -126,7 +140,9 @@ def run_bot(settings: Settings) -> None:
         )
     point_discord_at(settings)
     try:
-        make_bot(settings).run(settings.discord_token.get_secret_value(), log_handler=None)
+        asyncio.run(_serve(make_bot(settings), settings.discord_token.get_secret_value()))
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        pass
     except discord.LoginFailure:
         raise ConfigError(
             "Discord refused DISCORD_TOKEN: reset the token and copy it again"
@@ -136,3 +152,14 @@ def run_bot(settings: Settings) -> None:
             "the bot needs the Message Content intent: Developer Portal → Bot → "
             "Privileged Gateway Intents → Message Content Intent"
         ) from None
+
+
+async def _serve(bot: StoryBot, token: str) -> None:
+    """Run `bot` until Ctrl-C or SIGTERM (what `docker stop` sends); both stop it the same
+    way: books interrupted and their requesters told, engines closed, then the connection."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
+            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+    async with bot:
+        await bot.start(token)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str as _
-from discord.ext import commands
+from discord.ext import commands, tasks
 from pydantic import ValidationError
 
-from storybot.bot.builder import FIELDS, BuilderView, StoryBuilder
+from storybot.bot.builder import BUILDER_TIMEOUT, FIELDS, BuilderView, StoryBuilder
 from storybot.bot.i18n import locale_of, text
 from storybot.bot.runner import missing_permissions
 from storybot.engines.audio import AudioError
@@ -45,6 +46,33 @@ class StoryCog(commands.Cog):
         self.bot = bot
         self.builders: dict[int, StoryBuilder] = {}  # builder message id → builder
         self.answers: dict[int, tuple[StoryBuilder, str]] = {}  # reply id → what it filled
+        self.words = bot.settings.field_words_file  # the operator's names for Kiwi
+
+    async def cog_load(self) -> None:
+        self.expire_builders.start()
+
+    async def cog_unload(self) -> None:
+        self.expire_builders.cancel()
+
+    @tasks.loop(seconds=60)
+    async def expire_builders(self) -> None:
+        await self.expire_idle(time.monotonic())
+
+    async def expire_idle(self, now: float) -> list[StoryBuilder]:
+        """Close builders nobody touched for BUILDER_TIMEOUT: the message says so, and the
+        builder and its answers are dropped from memory."""
+        expired = [b for b in self.builders.values() if now - b.touched >= BUILDER_TIMEOUT]
+        for builder in expired:
+            self.forget(builder)
+            if builder.message is None:
+                continue
+            try:
+                await builder.message.edit(
+                    content=text(builder.locale, "builder.expired"), embed=None, view=None
+                )
+            except discord.HTTPException as exc:  # deleted meanwhile: nothing to say
+                log.info("Could not close builder %s: %s", builder.message.id, exc)
+        return expired
 
     @app_commands.command(
         name=_("story"),
@@ -89,7 +117,7 @@ class StoryCog(commands.Cog):
         for name, raw in zip(FIELDS, (era, place, characters, topic), strict=True):
             if raw and raw.strip():
                 try:
-                    builder.fill(name, parse_field(name, raw, language=locale))
+                    builder.fill(name, parse_field(name, raw, language=locale, words=self.words))
                 except FieldError:
                     builder.values[name] = raw.strip()  # typed by hand: keep it as it is
         if builder.complete:
@@ -192,6 +220,7 @@ class StoryCog(commands.Cog):
             builder, target = self.answers[reference.message_id]
         if builder is None or target is None or message.author.id != builder.requester_id:
             return
+        builder.touch()
         locale = builder.locale
         if message.attachments:
             audio = next((a for a in message.attachments if is_audio(a)), None)
@@ -201,7 +230,9 @@ class StoryCog(commands.Cog):
             await self.hear(message, audio, builder, target)
         elif message.content.strip():
             try:
-                builder.fill(target, parse_field(target, message.content, language=locale))
+                builder.fill(
+                    target, parse_field(target, message.content, language=locale, words=self.words)
+                )
             except FieldError as exc:
                 await message.reply(exc.reason, mention_author=False)
                 return
@@ -226,7 +257,7 @@ class StoryCog(commands.Cog):
             heard = await self.bot.transcriber.transcribe(
                 data, language=locale, filename=audio.filename
             )
-            value = parse_field(target, heard.text, language=locale)
+            value = parse_field(target, heard.text, language=locale, words=self.words)
         except (StorybotError, discord.HTTPException) as exc:
             await _unreact(message, "🎙️", self.bot.user)
             await _react(message, "❌")

@@ -4,39 +4,63 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from pathlib import Path
 
 import ffmpeg
+
+from storybot import processes
 
 log = logging.getLogger(__name__)
 
 MAX_FILES_PER_MESSAGE = 10
 DM_FILESIZE_LIMIT = 10 * 1024 * 1024  # what Discord allows everyone, in DMs too
+SHRINK_TIMEOUT = 60.0
+"""All tries together; one 1024² picture takes a fraction of a second."""
 
 
-def _to_jpeg(path: Path, limit: int) -> Path:
+async def _to_jpeg(path: Path, limit: int, timeout: float) -> Path:
     """A JPEG copy of `path`, smaller each try, until it fits `limit` bytes."""
+    out = path
     for quality, scale in ((3, 1.0), (6, 1.0), (8, 0.75), (12, 0.5)):
         out = path.with_name(f"{path.stem}.q{quality}.jpg")
+        # Written under a name of its own, then renamed: two senders of the same picture
+        # (the book message and the DM) never see each other's half-written file.
+        part = out.with_name(f"{out.stem}.{uuid.uuid4().hex[:12]}.part.jpg")
         stream = ffmpeg.input(str(path))
         if scale < 1.0:
             stream = stream.filter("scale", f"iw*{scale}", -2)
-        stream.output(str(out), **{"q:v": quality}).global_args(
-            "-nostdin", "-loglevel", "error"
-        ).overwrite_output().run(quiet=True)
+        command = (
+            stream.output(str(part), **{"q:v": quality, "frames:v": 1})
+            .global_args("-nostdin", "-loglevel", "error")
+            .overwrite_output()
+            .compile()
+        )
+        try:
+            result = await processes.run(command, timeout=timeout)
+            if result.returncode != 0:
+                raise OSError(f"ffmpeg failed: {result.last_lines() or 'no details'}")
+            part.replace(out)
+        finally:
+            part.unlink(missing_ok=True)  # gone already when it was kept
         if out.stat().st_size <= limit:
             return out
     return out
 
 
-async def fit_image(path: Path, limit: int) -> Path:
-    """`path` if it fits in `limit` bytes, else a JPEG that does (made once, kept beside it)."""
+async def fit_image(path: Path, limit: int, *, timeout: float = SHRINK_TIMEOUT) -> Path:
+    """`path` if it fits in `limit` bytes, else a JPEG that does (kept beside it).
+
+    ffmpeg runs as an asyncio subprocess, killed after `timeout` or when the caller is
+    cancelled; if shrinking fails, `path` itself comes back.
+    """
     if path.stat().st_size <= limit:
         return path
     try:
-        return await asyncio.to_thread(_to_jpeg, path, limit)
-    except (ffmpeg.Error, OSError) as exc:
-        log.warning("Could not shrink %s: %s", path, exc)
+        async with asyncio.timeout(timeout):
+            return await _to_jpeg(path, limit, timeout)
+    except (TimeoutError, OSError) as exc:  # OSError: ffmpeg missing or failing
+        log.warning("Could not shrink %s: %s", path, str(exc) or f"over {timeout:g} s")
         return path
 
 

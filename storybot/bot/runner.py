@@ -8,6 +8,7 @@ Discord failures (closed DMs, missing permissions) get a quiet, friendly answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from storybot.errors import StorybotError
 from storybot.models import Book, Done, Status, StoryRequest
 from storybot.runs import RunRecord
 from storybot.scheduler import UserBusyError
-from storybot.service import BookJob, BookMaker, RequestRefused
+from storybot.service import BookMaker, BookRun, CancelOutcome, RequestRefused
 
 if TYPE_CHECKING:
     from storybot.bot.client import StoryBot
@@ -83,7 +84,7 @@ class BookRunner:
     async def _post(
         self,
         channel: discord.abc.Messageable,
-        job: BookJob,
+        job: BookRun,
         locale: str,
         interaction: discord.Interaction,
     ) -> discord.Message | None:
@@ -93,10 +94,12 @@ class BookRunner:
                 embed=discord.Embed(title=text(locale, "builder.title")),
                 view=book_view(record.run_id, locale, running=True, retry=False, dm=False),
             )
-        except discord.Forbidden:  # e.g. a permission taken away by a channel overwrite
-            self.maker.cancel(record.run_id)
+        except discord.HTTPException as exc:  # e.g. a permission taken away by an overwrite
+            self.maker.cancel(record.run_id)  # nobody could follow it: do not make it
+            log.warning("Could not post the book message of %s: %s", record.run_id, exc)
+            key = "no_permission" if isinstance(exc, discord.Forbidden) else "post_failed"
             await interaction.followup.send(
-                text(locale, "no_permission", missing=", ".join(NEEDED)), ephemeral=True
+                text(locale, key, missing=", ".join(NEEDED)), ephemeral=True
             )
             return None
         record.message_id = message.id
@@ -128,7 +131,7 @@ class BookRunner:
 
     async def _follow(
         self,
-        job: BookJob,
+        job: BookRun,
         book_message: BookMessage,
         locale: str,
         interaction: discord.Interaction,
@@ -136,15 +139,19 @@ class BookRunner:
         """Render every event; deliver the book when it is done."""
         try:
             async for event in job.events():
-                await book_message.apply(event)
+                try:
+                    await book_message.apply(event)
+                except Exception:  # a rendering problem never stops the book or its delivery
+                    log.exception("Book %s: could not show %s", job.run_id, event.kind)
                 if isinstance(event, Done):
                     delivered = await self._deliver(job.record, event.book, book_message, locale)
                     asker = interaction.user.id == job.record.requester_id
                     if not delivered and asker and not interaction.is_expired():
                         # A quiet note to the requester only; the channel is not spammed.
-                        await interaction.followup.send(
-                            text(locale_of(interaction.locale), "dm.closed"), ephemeral=True
-                        )
+                        with contextlib.suppress(discord.HTTPException):
+                            await interaction.followup.send(
+                                text(locale_of(interaction.locale), "dm.closed"), ephemeral=True
+                            )
         except Exception:
             log.exception("Following book %s failed", job.run_id)
         finally:
@@ -153,18 +160,23 @@ class BookRunner:
     async def _deliver(
         self, record: RunRecord, book: Book, book_message: BookMessage, locale: str
     ) -> bool:
+        """DM the book to its requester; on any trouble the message says so and keeps 📬."""
         assert record.requester_id is not None
+        self.maker.delivering.add(record.run_id)
+        problem = "book.done_no_dm"
         try:
             user = self.bot.get_user(record.requester_id) or await self.bot.fetch_user(
                 record.requester_id
             )
             delivered = await deliver(user, book, locale)
-        except discord.HTTPException as exc:
+        except Exception as exc:
             log.warning("Could not deliver book %s: %s", record.run_id, exc)
-            delivered = False
+            delivered, problem = False, "book.done_dm_failed"
+        finally:
+            self.maker.delivering.discard(record.run_id)
         if not delivered:
             self._undelivered.add(record.run_id)
-        book_message.set_status(text(locale, "book.done" if delivered else "book.done_no_dm"))
+        book_message.set_status(text(locale, "book.done" if delivered else problem))
         return delivered
 
     def _eta(self) -> float | None:
@@ -174,16 +186,19 @@ class BookRunner:
     # --- buttons -----------------------------------------------------------------------
 
     async def cancel(self, interaction: discord.Interaction, run_id: str) -> None:
+        """Stop the book; a second press, or one after the end, is answered politely."""
         locale = locale_of(interaction.locale)
-        if self.maker.cancel(run_id):
+        outcome = self.maker.cancel(run_id)
+        if outcome is CancelOutcome.STOPPING:
             await interaction.response.defer()
-        else:
-            await interaction.response.send_message(text(locale, "not_running"), ephemeral=True)
+            return
+        key = "cancel.already" if outcome is CancelOutcome.ALREADY_STOPPING else "not_running"
+        await interaction.response.send_message(text(locale, key), ephemeral=True)
 
     async def retry(self, interaction: discord.Interaction, run_id: str) -> None:
         """Make a stopped book again, on a new message; this message's Retry is used up."""
         locale = locale_of(interaction.locale)
-        job: BookJob | str = self._requeue(interaction, run_id, locale)
+        job: BookRun | str = self._requeue(interaction, run_id, locale)
         if isinstance(job, str):  # why it cannot be retried
             await interaction.response.send_message(job, ephemeral=True)
             return
@@ -192,7 +207,7 @@ class BookRunner:
         if message is not None:
             await interaction.followup.send(f"📖 {message.jump_url}", ephemeral=True)
 
-    def _requeue(self, interaction: discord.Interaction, run_id: str, locale: str) -> BookJob | str:
+    def _requeue(self, interaction: discord.Interaction, run_id: str, locale: str) -> BookRun | str:
         """The retried book's job, or the reason (for the user) it cannot be retried here."""
         missing = missing_permissions(interaction)
         if missing:
@@ -209,19 +224,35 @@ class BookRunner:
             return str(exc)
 
     async def send_to_dms(self, interaction: discord.Interaction, run_id: str) -> None:
+        """📬: send the book to its requester's DMs, whoever pressed it."""
         locale = locale_of(interaction.locale)
         await interaction.response.defer(ephemeral=True, thinking=True)
         record = self.maker.store.get(run_id)
         book = self.maker.store.book(record) if record else None
-        if book is None:
+        if record is None or book is None or record.requester_id is None:
             await interaction.followup.send(text(locale, "unknown_run"), ephemeral=True)
             return
-        delivered = await deliver(interaction.user, book, record.locale)  # type: ignore[union-attr]
+        self.maker.delivering.add(run_id)
+        self.maker.store.save(record)  # a touch: retention leaves it alone for a while
+        try:
+            requester = self.bot.get_user(record.requester_id) or await self.bot.fetch_user(
+                record.requester_id
+            )
+            delivered = await deliver(requester, book, record.locale)
+        except Exception as exc:
+            log.warning("Could not send book %s again: %s", run_id, exc)
+            await interaction.followup.send(text(locale, "dm.failed"), ephemeral=True)
+            return
+        finally:
+            self.maker.delivering.discard(run_id)
         if delivered:
             self._undelivered.discard(run_id)
-        await interaction.followup.send(
-            text(locale, "dm.sent" if delivered else "dm.closed"), ephemeral=True
-        )
+        mine = interaction.user.id == record.requester_id
+        if delivered:
+            key = "dm.sent" if mine else "dm.sent_requester"
+        else:
+            key = "dm.closed" if mine else "dm.closed_requester"
+        await interaction.followup.send(text(locale, key), ephemeral=True)
 
     # --- start-up ----------------------------------------------------------------------
 

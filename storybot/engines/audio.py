@@ -1,24 +1,33 @@
-"""Audio in: probe and decode any audio file to 16 kHz mono float32 with ffmpeg (ffmpeg-python).
+"""Audio in: identify, probe and decode a clip to 16 kHz mono float32 with ffmpeg, bounded.
 
 Discord voice messages are ogg/opus at 48 kHz; people also attach mp3, wav, m4a… Whatever comes
-in, Whisper wants 16 kHz mono float32 samples. Limits are checked *before* decoding: the file
-size from the file system, the length from ffprobe's header. Decoding is capped at the limit
-as well, because a header may lie about the length.
+in, Whisper wants 16 kHz mono float32 samples. A clip is a stranger's file, so:
+
+- Only containers on an allow-list are read, recognised by their first bytes, never by the name
+  or content type the sender gave; ffprobe and ffmpeg are then *forced* to that one demuxer
+  (`-f`, `-format_whitelist`) and to plain local files (`-protocol_whitelist file`). Playlists
+  (HLS), concat lists and SDP files, which make ffmpeg open other files or hosts, are refused.
+- In-memory clips are written under a neutral name (`clip.bin`) in a private folder.
+- Size is checked before anything is read, length from ffprobe before decoding, and again
+  while decoding, because a header may lie about the length.
+- Probe and decode are asyncio subprocesses with deadlines, killed on timeout or cancellation
+  (`storybot.processes`), so a hostile clip never holds a thread or outlives its request.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
-import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import ffmpeg
 import numpy as np
 
+from storybot import processes
 from storybot.errors import StorybotError
 
 log = logging.getLogger(__name__)
@@ -29,8 +38,13 @@ MAX_SECONDS = 60.0
 """Longest clip accepted; a field answer is a few seconds."""
 MAX_BYTES = 10 * 1024 * 1024
 """Largest file accepted (10 MB, Discord's upload limit without Nitro)."""
-DECODE_TIMEOUT = 120.0
-"""A 60 s clip decodes in well under a second; anything slower is stuck."""
+PROBE_TIMEOUT = 10.0
+"""ffprobe reads a header in milliseconds; anything slower is stuck or hostile."""
+DECODE_TIMEOUT = 30.0
+"""Probe and decode together: a 60 s clip decodes in well under a second."""
+
+ACCEPTED = "Ogg/Opus, WebM/Matroska, MP3, M4A/MP4/MOV, WAV, FLAC"
+"""The allow-list, in words, for messages."""
 
 AudioProblem = Literal[
     "ffmpeg_missing", "not_found", "too_big", "too_long", "not_audio", "corrupt", "silent"
@@ -90,24 +104,118 @@ def check_length(seconds: float, max_seconds: float = MAX_SECONDS) -> None:
         )
 
 
-def probe(path: Path) -> AudioInfo:
-    """ffprobe `path`; raise `AudioError` if it is missing, unreadable or has no audio."""
-    _, ffprobe_path = ffmpeg_programs()
+# Box types an ISO-BMFF / QuickTime file starts with (m4a, mp4, mov, 3gp).
+_MOV_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
+
+
+def sniff(head: bytes) -> str | None:
+    """The ffmpeg demuxer for a file starting with `head` (16 bytes do), if it is allowed."""
+    if head.startswith(b"OggS"):
+        return "ogg"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):  # EBML: Matroska and WebM
+        return "matroska"
+    if head.startswith(b"fLaC"):
+        return "flac"
+    if head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE":
+        return "wav"
+    if head[4:8] in _MOV_BOXES:
+        return "mov"
+    if head.startswith(b"ID3") or _mpeg_audio_frame(head):
+        return "mp3"
+    return None
+
+
+def _mpeg_audio_frame(head: bytes) -> bool:
+    """An MPEG audio frame header (layer I-III; ADTS AAC has layer 0 and is not mp3)."""
+    if len(head) < 2 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    version, layer = (head[1] >> 3) & 0b11, (head[1] >> 1) & 0b11
+    return version != 0b01 and layer != 0b00
+
+
+def _looks_like(head: bytes) -> str:
+    """What a refused file seems to be, for the message."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    known = (
+        ((b"#extm3u", b"#ext", b"[playlist]", b"<?xml", b"<smil"), "a playlist"),
+        ((b"ffconcat",), "an ffmpeg concat list"),
+        ((b"v=0",), "an SDP session description"),
+        ((b"pk\x03\x04",), "a zip archive"),
+        ((b"\x89png", b"\xff\xd8\xff", b"gif8"), "a picture"),
+    )
+    for prefixes, what in known:
+        if text.startswith(prefixes):
+            return what
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "unrecognised data"
+    return "text"
+
+
+def identify(path: Path, name: str | None = None) -> str:
+    """The demuxer for `path` from its first bytes; refuse anything not on the allow-list."""
+    name = name or path.name
+    # A regular file only: a FIFO or device would block the reader (and is no upload).
     if not path.is_file():
         raise AudioError(f"audio file {path} does not exist", problem="not_found")
-    try:
-        info: dict[str, Any] = ffmpeg.probe(str(path), cmd=ffprobe_path)
-    except ffmpeg.Error as exc:
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    demuxer = sniff(head)
+    if demuxer is None:
         raise AudioError(
-            f"{path.name} is not a readable audio file: {_last_line(exc.stderr, path)}",
+            f"{name} is not a readable audio file: it looks like {_looks_like(head)} "
+            f"(accepted: {ACCEPTED})",
             problem="not_audio",
+        )
+    return demuxer
+
+
+def _input_options(demuxer: str) -> list[str]:
+    """ffmpeg/ffprobe options that pin the input to one demuxer and to local files."""
+    options = ["-protocol_whitelist", "file", "-format_whitelist", demuxer, "-f", demuxer]
+    if demuxer == "mov":
+        options += ["-enable_drefs", "0"]  # never follow references to other files
+    return options
+
+
+async def probe(
+    path: Path, *, timeout: float = PROBE_TIMEOUT, name: str | None = None
+) -> AudioInfo:
+    """Identify and ffprobe `path`; raise `AudioError` if it is refused or has no audio."""
+    _, ffprobe_path = ffmpeg_programs()
+    path = Path(path)
+    name = name or path.name
+    demuxer = identify(path, name)
+    return await _probe(ffprobe_path, path, demuxer, name, timeout)
+
+
+async def _probe(
+    ffprobe_path: str, path: Path, demuxer: str, name: str, timeout: float
+) -> AudioInfo:
+    command = [
+        ffprobe_path,
+        *("-v", "error", "-hide_banner"),
+        *_input_options(demuxer),
+        *("-show_format", "-show_streams", "-of", "json"),
+        f"file:{path.resolve()}",  # `file:` so no part of a name is read as a protocol
+    ]
+    try:
+        result = await processes.run(command, timeout=timeout)
+    except TimeoutError:
+        raise AudioError(
+            f"{name} could not be probed in {timeout:g} s", problem="corrupt"
         ) from None
+    if result.returncode != 0:
+        raise AudioError(
+            f"{name} is not a readable audio file: {_complaint(result, path)}",
+            problem="not_audio",
+        )
+    info: dict[str, Any] = json.loads(result.stdout or b"{}")
     streams = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
     if not streams:
         found = ", ".join(s.get("codec_type", "?") for s in info.get("streams", [])) or "nothing"
-        raise AudioError(
-            f"{path.name} has no audio in it (ffprobe found: {found})", problem="not_audio"
-        )
+        raise AudioError(f"{name} has no audio in it (ffprobe found: {found})", problem="not_audio")
     stream = streams[0]
     fmt = info.get("format", {})
     return AudioInfo(
@@ -119,58 +227,60 @@ def probe(path: Path) -> AudioInfo:
     )
 
 
-def load_audio(
+async def load_audio(
     path: Path,
     *,
     max_seconds: float = MAX_SECONDS,
     max_bytes: int = MAX_BYTES,
     sample_rate: int = SAMPLE_RATE,
+    timeout: float = DECODE_TIMEOUT,
+    name: str | None = None,
 ) -> np.ndarray:
-    """Decode `path` to mono float32 at `sample_rate`, after checking size and length."""
-    ffmpeg_path, _ = ffmpeg_programs()
+    """Decode `path` to mono float32 at `sample_rate`, after checking size, kind and length.
+
+    `timeout` bounds probe and decode together; `name` is how messages call the file.
+    """
+    ffmpeg_path, ffprobe_path = ffmpeg_programs()
     path = Path(path)
+    name = name or path.name
     if not path.is_file():
         raise AudioError(f"audio file {path} does not exist", problem="not_found")
     check_size(path.stat().st_size, max_bytes)
-    info = probe(path)
+    demuxer = identify(path, name)
+    started = time.perf_counter()
+    info = await _probe(ffprobe_path, path, demuxer, name, min(timeout, PROBE_TIMEOUT))
     if info.duration is not None:
         check_length(info.duration, max_seconds)
-    stream = (
-        ffmpeg.input(str(path))
-        .output(
-            "pipe:",
-            format="f32le",
-            acodec="pcm_f32le",
-            ac=1,
-            ar=sample_rate,
-            # Decode a little past the limit, so a lying header is caught below.
-            t=max_seconds + 1,
-            vn=None,
-            sn=None,
-            dn=None,
-        )
-        .global_args("-nostdin", "-hide_banner", "-loglevel", "error")
-    )
-    command = ffmpeg.compile(stream, cmd=ffmpeg_path)
+    command = [
+        ffmpeg_path,
+        *("-nostdin", "-hide_banner", "-loglevel", "error"),
+        *_input_options(demuxer),
+        *("-i", f"file:{path.resolve()}"),
+        *("-map", "0:a:0", "-ac", "1", "-ar", str(sample_rate)),
+        # Decode a little past the limit, so a lying header is caught below.
+        *("-t", f"{max_seconds + 1:g}"),
+        *("-f", "f32le", "-c:a", "pcm_f32le", "pipe:1"),
+    ]
+    left = max(0.0, timeout - (time.perf_counter() - started))
     try:
-        result = subprocess.run(command, capture_output=True, timeout=DECODE_TIMEOUT, check=False)
-    except subprocess.TimeoutExpired:
+        result = await processes.run(command, timeout=left)
+    except TimeoutError:
         raise AudioError(
-            f"{path.name} could not be decoded in {DECODE_TIMEOUT:g} s", problem="corrupt"
+            f"{name} could not be decoded in {timeout:g} s", problem="corrupt"
         ) from None
     if result.returncode != 0:
         raise AudioError(
-            f"{path.name} could not be decoded ({info.codec} in {info.container}): "
-            f"{_last_line(result.stderr, path)}",
+            f"{name} could not be decoded ({info.codec} in {info.container}): "
+            f"{_complaint(result, path)}",
             problem="corrupt",
         )
     samples = np.frombuffer(result.stdout, dtype=np.float32)
     if samples.size == 0:
-        raise AudioError(f"{path.name} contains no sound", problem="silent")
+        raise AudioError(f"{name} contains no sound", problem="silent")
     check_length(samples.size / sample_rate, max_seconds)
     log.debug(
         "Decoded %s (%s in %s, %s Hz, %s ch): %.2f s",
-        path.name,
+        name,
         info.codec,
         info.container,
         info.sample_rate,
@@ -180,23 +290,33 @@ def load_audio(
     return samples.copy()  # frombuffer is read-only; the engines may want to write
 
 
-def load_audio_bytes(
+async def load_audio_bytes(
     data: bytes,
     *,
-    filename: str = "voice-message.ogg",
+    filename: str = "voice message",
     max_seconds: float = MAX_SECONDS,
     max_bytes: int = MAX_BYTES,
     sample_rate: int = SAMPLE_RATE,
+    timeout: float = DECODE_TIMEOUT,
 ) -> np.ndarray:
-    """Decode audio held in memory (a Discord attachment); `filename` gives ffmpeg a hint."""
+    """Decode audio held in memory (a Discord attachment); `filename` only names it in messages.
+
+    The content alone decides how it is read: the sender's name and extension are not used.
+    """
     check_size(len(data), max_bytes)
+    name = Path(filename).name[:100] or "voice message"
     # A file, not a pipe: m4a/mp4 keep their index at the end and cannot be probed from a pipe.
-    suffix = Path(filename).suffix or ".bin"
+    # mkdtemp makes the folder private (0700); the neutral name gives ffmpeg no hint.
     with tempfile.TemporaryDirectory(prefix="storybot-audio-") as folder:
-        path = Path(folder) / f"clip{suffix}"
+        path = Path(folder) / "clip.bin"
         path.write_bytes(data)
-        return load_audio(
-            path, max_seconds=max_seconds, max_bytes=max_bytes, sample_rate=sample_rate
+        return await load_audio(
+            path,
+            max_seconds=max_seconds,
+            max_bytes=max_bytes,
+            sample_rate=sample_rate,
+            timeout=timeout,
+            name=name,
         )
 
 
@@ -221,9 +341,11 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _last_line(stderr: bytes | None, path: Path) -> str:
+def _complaint(result: processes.Completed, path: Path) -> str:
     """ffmpeg's last complaint, without the (possibly temporary) path it starts with."""
-    lines = (stderr or b"").decode("utf-8", "replace").strip().splitlines()
-    if not lines:
+    line = result.last_lines()
+    if not line:
         return "no details from ffmpeg"
-    return lines[-1].removeprefix(f"{path}: ").strip()
+    for prefix in (f"file:{path.resolve()}: ", f"{path.resolve()}: ", f"{path}: "):
+        line = line.removeprefix(prefix)
+    return line.strip()

@@ -78,6 +78,7 @@ class ComfyPool:
         reprobe_after: float = 30.0,
         poll_interval: float = 1.0,
         request_timeout: float = 60.0,
+        paint_deadline: float | None = None,
     ) -> None:
         if not urls:
             raise ValueError("a ComfyUI pool needs at least one URL")
@@ -85,6 +86,8 @@ class ComfyPool:
         self.width, self.height, self.steps = width, height, steps
         self.connect_timeout = connect_timeout
         self.reprobe_after = reprobe_after
+        # Queue time, a probe, the image and one retry elsewhere: all under one deadline.
+        self.paint_deadline = paint_deadline or 2 * image_timeout + 2 * connect_timeout
         options: dict[str, Any] = {
             "connect_timeout": connect_timeout,
             "image_timeout": image_timeout,
@@ -92,7 +95,7 @@ class ComfyPool:
             "request_timeout": request_timeout,
         }
         self._servers = [_Server(ComfyClient(url, **options)) for url in dict.fromkeys(urls)]
-        self._changed = asyncio.Condition()
+        self._changed = asyncio.Event()  # set (and replaced) whenever a server is freed
 
     @classmethod
     def from_settings(
@@ -137,7 +140,10 @@ class ComfyPool:
         character_sheet: str = "",
         on_progress: ProgressCallback | None = None,
     ) -> Path:
-        """Paint one page to `out` (PNG as the workflow saves it); raise `ComfyError` if not."""
+        """Paint one page to `out` (PNG as the workflow saves it); raise `ComfyError` if not.
+
+        One deadline covers the whole paint: waiting for a free server, probing, painting and
+        the retry on another server."""
         graph = self.workflow.fill(
             image_prompt,
             seed=seed,
@@ -146,6 +152,18 @@ class ComfyPool:
             height=self.height,
             steps=self.steps,
         )
+        try:
+            async with asyncio.timeout(self.paint_deadline):
+                data = await self._paint_somewhere(graph, on_progress)
+        except TimeoutError:
+            raise ComfyTimeoutError(
+                f"the picture was not ready within {self.paint_deadline:g} s"
+            ) from None
+        return await asyncio.to_thread(_write, out, data)
+
+    async def _paint_somewhere(
+        self, graph: dict[str, Any], on_progress: ProgressCallback | None
+    ) -> bytes:
         tried: list[_Server] = []
         last: ComfyError | None = None
         for _ in range(2):  # the first server, then once on another
@@ -155,17 +173,20 @@ class ComfyPool:
             tried.append(server)
             try:
                 with timing(logger, f"image on {server.client.url}"):
-                    data = await server.client.paint(graph, on_progress)
+                    return await server.client.paint(graph, on_progress)
             except ComfyInterruptedError:
                 raise
             except ComfyError as exc:
                 last = exc
                 self._note_failure(server, exc)
-                continue
             finally:
-                await self._release(server)
-            return await asyncio.to_thread(_write, out, data)
+                self._release(server)
         raise last or self._none_reachable()
+
+    async def reachable(self) -> bool:
+        """Whether any server answers now (probed; a server that answers is marked healthy)."""
+        results = await asyncio.gather(*(self._probe(s) for s in self._servers))
+        return any(results)
 
     async def free_all(self) -> None:
         """`POST /free` on every server that is up (after a book, as the original did)."""
@@ -190,25 +211,30 @@ class ComfyPool:
                     return None
                 probed_all = True
                 continue
-            if server.down_until is None or await self._probe(server):
+            try:
+                healthy = server.down_until is None or await self._probe(server)
+            except BaseException:  # cancelled during the probe: the server is not ours
+                self._release(server)
+                raise
+            if healthy:
                 return server
-            await self._release(server)
+            self._release(server)
             skip.append(server)
 
     async def _take(self, skip: list[_Server]) -> _Server | None:
-        async with self._changed:
-            while True:
-                now = time.monotonic()
-                usable = [s for s in self._servers if s not in skip and s.usable(now)]
-                if not usable:
-                    return None
-                free = [s for s in usable if not s.busy]
-                if free:
-                    # Healthy servers before ones that are only due for a probe.
-                    server = min(free, key=lambda s: s.down_until is not None)
-                    server.busy = True
-                    return server
-                await self._wait_for_change(skip)
+        """Mark a usable free server busy (no await between the look and the mark)."""
+        while True:
+            now = time.monotonic()
+            usable = [s for s in self._servers if s not in skip and s.usable(now)]
+            if not usable:
+                return None
+            free = [s for s in usable if not s.busy]
+            if free:
+                # Healthy servers before ones that are only due for a probe.
+                server = min(free, key=lambda s: s.down_until is not None)
+                server.busy = True
+                return server
+            await self._wait_for_change(skip)
 
     async def _wait_for_change(self, skip: list[_Server]) -> None:
         """Wait for a release, or until a down server is due for its probe."""
@@ -218,10 +244,11 @@ class ComfyPool:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
 
-    async def _release(self, server: _Server) -> None:
-        async with self._changed:
-            server.busy = False
-            self._changed.notify_all()
+    def _release(self, server: _Server) -> None:
+        """Give the server back: synchronous, so a cancellation cannot skip it."""
+        server.busy = False
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
     async def _probe(self, server: _Server) -> bool:
         """Ask a server that was down whether it is back."""
@@ -230,7 +257,8 @@ class ComfyPool:
         except ComfyError as exc:
             self._mark_down(server, str(exc))
             return False
-        logger.info("ComfyUI at %s is back", server.client.url)
+        if server.down_until is not None:
+            logger.info("ComfyUI at %s is back", server.client.url)
         server.down_until, server.reason = None, ""
         return True
 

@@ -1,9 +1,9 @@
-"""`StoryAuthor`: asks a writer for the story, streams its pages, validates, retries.
+"""`StoryAuthor`: asks a writer for the story, streams its pages, repairs, validates, retries.
 
-Each page is validated the moment its object closes and handed on at once, so narration and
-painting can start while the LLM is still writing. An invalid page or story ends the attempt
-early and a new one starts with a new seed; its pages carry the new attempt number, and a
-consumer drops the drafts of an earlier attempt when it sees them.
+Each page is repaired and validated the moment its object closes and handed on at once, so
+narration and painting can start while the LLM is still writing. A page that no repair can
+make valid ends the attempt early and a new one starts with a new seed; its pages carry the
+new attempt number, and a consumer drops the drafts of an earlier attempt when it sees them.
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from storybot.errors import LLMUnavailableError, StoryError
+from storybot.errors import LLMUnavailableError, StoryError, UnsafeStoryError
 from storybot.models import PAGE_COUNT, Page, Story, StoryRequest
+from storybot.safety import screen_page
+from storybot.story import repair
+from storybot.story.names import NameBook
 from storybot.story.prompt import build_messages
 from storybot.story.stream import (
     DocumentClosed,
@@ -29,10 +32,9 @@ from storybot.story.stream import (
     StreamError,
 )
 from storybot.story.validate import (
-    SHEET_MAX,
-    TITLE_MAX,
-    character_names,
+    bounds,
     english_problems,
+    page_label,
     page_problems,
     story_problems,
     text_problems,
@@ -70,6 +72,10 @@ class InvalidStory(Exception):
     """One attempt's output broke the rules; the message lists how."""
 
 
+class UnsafeDraft(InvalidStory):
+    """One attempt wrote something the safety screen refuses (it is never shown)."""
+
+
 class StoryAuthor:
     """Writes valid stories with a `StoryWriter`, retrying invalid ones with new seeds."""
 
@@ -80,11 +86,13 @@ class StoryAuthor:
         retries: int = 2,
         timeout: float = 300.0,
         seed: int | None = None,
+        safety_screen: bool = True,
     ) -> None:
         self.writer = writer
         self.retries = retries
         self.timeout = timeout
         self.seed = seed
+        self.safety_screen = safety_screen
 
     async def write(self, request: StoryRequest) -> WrittenStory:
         """The whole story at once."""
@@ -98,6 +106,7 @@ class StoryAuthor:
         base_seed = self.seed if self.seed is not None else random.randrange(2**31)
         started = time.perf_counter()
         failures: list[str] = []
+        unsafe = 0
         for attempt in range(1, self.retries + 2):
             seed = (base_seed + attempt - 1) % 2**31
             attempt_started = time.perf_counter()
@@ -123,7 +132,12 @@ class StoryAuthor:
             except (InvalidStory, StreamError, StoryError, TimeoutError) as exc:
                 reason = str(exc) or f"no answer within {self.timeout:g} s"
                 failures.append(reason)
+                unsafe += isinstance(exc, UnsafeDraft)
                 log.warning("LLM attempt %d (seed %d) was invalid: %s", attempt, seed, reason)
+        if unsafe == len(failures):
+            raise UnsafeStoryError(
+                f"every attempt ({unsafe}) wrote something unsuitable: {failures[-1]}"
+            )
         raise StoryError(
             f"the story was not valid after {len(failures)} attempt(s): {failures[-1]}"
         )
@@ -132,8 +146,7 @@ class StoryAuthor:
         self, request: StoryRequest, attempt: int, seed: int, counter: _Counter
     ) -> AsyncIterator[DraftPage | Story]:
         parser = StoryStreamParser()
-        fields: dict[str, str] = {}
-        texts: list[str] = []
+        draft = _Draft(request, self.safety_screen)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         chunks = self.writer.stream(build_messages(request), seed=seed)
@@ -147,24 +160,13 @@ class StoryAuthor:
                 counter.chunks += 1
                 for event in parser.feed(chunk):
                     if isinstance(event, FieldClosed):
-                        _check_field(event, request)
-                        fields[event.key] = event.value
-                        if event.key == "title":
-                            texts.append(event.value)
+                        draft.field(event.key, event.value)
                     elif isinstance(event, PageClosed):
-                        page = _page(event)
-                        texts.append(page.text)
-                        problems = page_problems(page, request, character_names(request, texts))
-                        if problems:
-                            raise InvalidStory("; ".join(problems))
-                        yield DraftPage(
-                            attempt,
-                            fields.get("title", ""),
-                            fields.get("character_sheet", ""),
-                            page,
-                        )
+                        page = draft.page(event)
+                        if page is not None:
+                            yield DraftPage(attempt, draft.title, draft.sheet, page)
                     elif isinstance(event, DocumentClosed):
-                        yield _story(event.data, request)
+                        yield draft.story(event.data)
                         return
         finally:
             await chunks.aclose()
@@ -176,36 +178,97 @@ class _Counter:
     chunks: int = 0
 
 
-def _check_field(event: FieldClosed, request: StoryRequest) -> None:
-    if event.key == "title":
-        problems = text_problems("title", event.value, TITLE_MAX, request)
-    elif event.key == "character_sheet":
-        problems = english_problems("character sheet", event.value, SHEET_MAX)
-    else:
-        problems = []
+class _Draft:
+    """One attempt's story as it streams in: each part repaired, then checked.
+
+    Only what no repair can mend raises InvalidStory (and costs a new attempt): see
+    `storybot.story.repair` for what is mended and `storybot.story.validate` for what is not.
+    """
+
+    def __init__(self, request: StoryRequest, safety_screen: bool = True) -> None:
+        self.request = request
+        self.safety_screen = safety_screen
+        self.bounds = bounds(request)
+        self.title = ""
+        self.sheet = ""
+        self.texts: list[str] = []
+        self.pages: list[Page] = []
+
+    def field(self, key: str, value: str) -> None:
+        if key == "title":
+            self.title = self._repair("title", *repair.story_text(value, self.bounds.title))
+            _raise(text_problems("title", self.title, self.bounds.title, self.request))
+            self._screen("title", self.title, "")
+            self.texts.append(self.title)
+        elif key == "character_sheet":
+            self.sheet = self._repair("character sheet", *repair.english(value, self.bounds.sheet))
+            _raise(english_problems("character sheet", self.sheet, self.bounds.sheet))
+            self._screen("character sheet", "", self.sheet)
+
+    def page(self, event: PageClosed) -> Page | None:
+        """The repaired, valid page; None for a page past the fifth (it is dropped)."""
+        number = event.index
+        label = page_label(number)
+        if number >= PAGE_COUNT:
+            log.info("Dropped page %d: a story has %d pages", number, PAGE_COUNT)
+            return None
+        try:
+            raw = Page.model_validate({**event.data, "page": number})
+        except ValidationError as exc:
+            raise InvalidStory(f"{label} is malformed: {_first_error(exc)}") from None
+        if event.data.get("page") != number:
+            log.info("Renumbered %s (the model numbered it %r)", label, event.data.get("page"))
+        limit = self.bounds.cover if number == 0 else self.bounds.text
+        text = self._repair(f"{label} text", *repair.story_text(raw.text, limit))
+        self.texts.append(text)
+        names = NameBook.build(self.request, self.sheet, self.texts)
+        prompt = self._repair(
+            f"{label} image prompt", *repair.english(raw.image_prompt, self.bounds.prompt, names)
+        )
+        page = Page(page=number, text=text, image_prompt=prompt)
+        _raise(page_problems(page, self.request, names))
+        self._screen(label, page.text, page.image_prompt)
+        self.pages.append(page)
+        return page
+
+    def story(self, data: dict[str, object]) -> Story:
+        """The whole story, from the pages already handed on (so drafts and story agree)."""
+        if not self.title and isinstance(data.get("title"), str):
+            self.field("title", data["title"])  # type: ignore[arg-type]
+        if not self.sheet and isinstance(data.get("character_sheet"), str):
+            self.field("character_sheet", data["character_sheet"])  # type: ignore[arg-type]
+        if len(self.pages) != PAGE_COUNT:
+            raise InvalidStory(f"the story has {len(self.pages)} pages (needs {PAGE_COUNT})")
+        # A name the text declared late ("a duck called Pip" on page 3) may sit in an earlier
+        # prompt: describe it there too (a consumer redoes a page that differs from its draft).
+        names = NameBook.build(self.request, self.sheet, self.texts)
+        pages = []
+        for page in self.pages:
+            fixed = repair.english(page.image_prompt, self.bounds.prompt, names)
+            prompt = self._repair(f"{page_label(page.page)} image prompt", *fixed)
+            pages.append(page.model_copy(update={"image_prompt": prompt}))
+        story = Story(title=self.title, character_sheet=self.sheet, pages=pages)
+        _raise(story_problems(story, self.request))
+        return story
+
+    def _screen(self, label: str, text: str, image_prompt: str) -> None:
+        """The request screen, on what the model wrote, before anyone sees or hears it."""
+        if not self.safety_screen:
+            return
+        verdict = screen_page(text, image_prompt, self.request.language)
+        if not verdict.allowed:
+            raise UnsafeDraft(f"the {label} was refused by the safety screen ({verdict.category})")
+
+    @staticmethod
+    def _repair(label: str, value: str, notes: list[str]) -> str:
+        if notes:
+            log.info("Repaired the %s: %s", label, "; ".join(notes))
+        return value
+
+
+def _raise(problems: list[str]) -> None:
     if problems:
         raise InvalidStory("; ".join(problems))
-
-
-def _page(event: PageClosed) -> Page:
-    try:
-        page = Page.model_validate(event.data)
-    except ValidationError as exc:
-        raise InvalidStory(f"page {event.index} is malformed: {_first_error(exc)}") from None
-    if page.page != event.index or event.index >= PAGE_COUNT:
-        raise InvalidStory(f"page {event.index} is numbered {page.page}")
-    return page
-
-
-def _story(data: dict[str, object], request: StoryRequest) -> Story:
-    try:
-        story = Story.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidStory(f"the story is malformed: {_first_error(exc)}") from None
-    problems = story_problems(story, request)
-    if problems:
-        raise InvalidStory("; ".join(problems))
-    return story
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
+import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storybot.config import Settings
+from storybot.config import Language, Settings
 from storybot.errors import LLMUnavailableError, StoryError, one_line
-from storybot.story.prompt import Message
+from storybot.story.prompt import Message, language_of
 from storybot.story.writers import (
     TOP_K,
     Sampling,
     check_gguf_file,
     parse_hf_model,
-    read_grammar,
+    read_grammars,
+    token_budget,
 )
 
 if TYPE_CHECKING:
     from llama_cpp import Llama, LlamaGrammar
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+MIN_P = 0.05  # llama-cpp-python's chat-completion default, kept from before
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +57,12 @@ class LlamaCppWriter:
         self.threads = threads
         self.sampling = sampling or Sampling()
         self._llama: Llama | None = None
-        self._grammar: LlamaGrammar | None = None
+        self._grammars: dict[Language, LlamaGrammar] = {}
+        self._budgets: dict[Language, int] = {}  # max_tokens per language, from its grammar
+        self._short_context_warned: set[Language] = set()
+        self._formatter: Jinja2ChatFormatter | None = None
+        self._is_end: Callable[[int], bool] = bool
+        self.tokens_used = 0  # tokens of the last answer (for measurements)
         # llama.cpp's context is not thread-safe: one worker thread owns it.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
         self._lock = asyncio.Lock()
@@ -77,15 +88,17 @@ class LlamaCppWriter:
     def _load_blocking(self) -> None:
         if self._llama is not None:
             return
+        import llama_cpp
         from llama_cpp import Llama, LlamaGrammar
 
-        grammar_text = read_grammar(self.grammar_path)
-        try:
-            self._grammar = LlamaGrammar.from_string(grammar_text, verbose=False)
-        except ValueError as exc:
-            raise LLMUnavailableError(
-                f"story grammar {self.grammar_path} is invalid: {exc}"
-            ) from None
+        for language, text in read_grammars(self.grammar_path).items():
+            try:
+                self._grammars[language] = LlamaGrammar.from_string(text, verbose=False)
+            except ValueError as exc:
+                raise LLMUnavailableError(
+                    f"story grammar {self.grammar_path} is invalid: {exc}"
+                ) from None
+            self._budgets[language] = token_budget(text, self.sampling.max_tokens)
         options: dict[str, Any] = {
             "n_gpu_layers": self.n_gpu_layers,
             "n_ctx": self.n_ctx,
@@ -118,6 +131,9 @@ class LlamaCppWriter:
                     f"{type(exc).__name__}: {one_line(exc)}. "
                     "Download it and set LLM_MODEL to its path"
                 ) from None
+        self._formatter = _chat_formatter(self._llama)
+        vocab = llama_cpp.llama_model_get_vocab(self._llama.model)
+        self._is_end = lambda token: bool(llama_cpp.llama_vocab_is_eog(vocab, token))
         log.info("LLM model loaded: %s", self.model)
 
     async def stream(self, messages: list[Message], *, seed: int) -> AsyncIterator[str]:
@@ -132,24 +148,14 @@ class LlamaCppWriter:
                 if not loop.is_closed():
                     loop.call_soon_threadsafe(queue.put_nowait, item)
 
+            language = language_of(messages)
+
             def generate() -> None:
-                assert self._llama is not None
                 try:
-                    chunks = self._llama.create_chat_completion(
-                        messages,  # type: ignore[arg-type]
-                        grammar=self._grammar,
-                        stream=True,
-                        temperature=self.sampling.temperature,
-                        top_p=self.sampling.top_p,
-                        top_k=TOP_K,
-                        max_tokens=self.sampling.max_tokens,
-                        seed=seed,
-                    )
-                    for chunk in chunks:
-                        if stop.is_set():
-                            break
-                        text = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
-                        if text:
+                    with contextlib.closing(self._generate(messages, language, seed)) as texts:
+                        for text in texts:
+                            if stop.is_set():
+                                break
                             put(text)
                 except Exception as exc:
                     put(exc)
@@ -165,6 +171,108 @@ class LlamaCppWriter:
             finally:
                 stop.set()
                 await asyncio.shield(worker)
+
+    def _generate(self, messages: list[Message], language: Language, seed: int) -> Iterator[str]:
+        """The answer's text under the grammar, piece by piece (runs in the worker thread).
+
+        Tokens come from `Llama.generate` and are decoded one at a time: llama-cpp-python's
+        chat completion decodes the whole answer again at every token, which costs more than
+        the model itself once a story is a few thousand tokens long."""
+        llama = self._llama
+        assert llama is not None
+        if self._formatter is None:  # no chat template in the GGUF: llama-cpp-python's own
+            yield from self._generate_chat(messages, language, seed)
+            return
+        formatted = self._formatter(messages=messages)
+        prompt = llama.tokenize(
+            formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True
+        )
+        budget = self._fit(len(prompt), language)
+        llama.set_seed(seed)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.tokens_used = 0
+        tokens = llama.generate(
+            prompt,
+            top_k=TOP_K,
+            top_p=self.sampling.top_p,
+            min_p=MIN_P,
+            temp=self.sampling.temperature,
+            grammar=self._grammars[language],
+        )
+        with contextlib.closing(tokens):
+            for token in tokens:
+                if self._is_end(token):
+                    break
+                self.tokens_used += 1
+                text = decoder.decode(llama.detokenize([token]))
+                if text:
+                    yield text
+                if self.tokens_used >= budget:
+                    break
+
+    def _generate_chat(
+        self, messages: list[Message], language: Language, seed: int
+    ) -> Iterator[str]:
+        assert self._llama is not None
+        chunks = self._llama.create_chat_completion(
+            messages,  # type: ignore[arg-type]
+            grammar=self._grammars[language],
+            stream=True,
+            temperature=self.sampling.temperature,
+            top_p=self.sampling.top_p,
+            top_k=TOP_K,
+            max_tokens=self._budgets[language],
+            seed=seed,
+        )
+        for chunk in chunks:
+            text = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
+            if text:
+                yield text
+
+    def _fit(self, prompt_tokens: int, language: Language) -> int:
+        """The token budget that fits LLM_N_CTX after the prompt; warns (once) when the
+        grammar's longest story does not fit, since such a story would be cut off."""
+        assert self._llama is not None
+        room = self._llama.n_ctx() - prompt_tokens
+        if room <= 0:
+            raise StoryError(
+                f"the prompt ({prompt_tokens} tokens) does not fit LLM_N_CTX={self._llama.n_ctx()}"
+            )
+        budget = self._budgets[language]
+        if budget > room and language not in self._short_context_warned:
+            self._short_context_warned.add(language)
+            log.warning(
+                "LLM_N_CTX=%d leaves %d tokens after the prompt, fewer than the longest story "
+                "the grammar allows (%d); raise LLM_N_CTX or a long story may be cut off",
+                self._llama.n_ctx(),
+                room,
+                budget,
+            )
+        return min(budget, room)
+
+    async def complete(
+        self, messages: list[Message], *, grammar: str, schema: dict[str, Any], max_tokens: int
+    ) -> str:
+        """A short greedy answer under `grammar` (`schema` is for servers), on the loaded model
+        and its worker thread: the safety guard's verdict (storybot/story/guard.py)."""
+        async with self._lock:
+            await self.load()
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._executor, self._complete_blocking, messages, grammar, max_tokens
+            )
+
+    def _complete_blocking(self, messages: list[Message], grammar: str, max_tokens: int) -> str:
+        from llama_cpp import LlamaGrammar
+
+        assert self._llama is not None
+        answer = self._llama.create_chat_completion(
+            messages,  # type: ignore[arg-type]
+            grammar=LlamaGrammar.from_string(grammar, verbose=False),
+            temperature=0.0,  # a verdict, not a story: the model's most likely answer
+            max_tokens=max_tokens,
+        )
+        return answer["choices"][0]["message"]["content"] or ""  # type: ignore[index]
 
     def unload(self) -> None:
         """Drop the model (frees its GPU memory); the next story loads it again."""
@@ -182,3 +290,24 @@ class LlamaCppWriter:
         async with self._lock:
             await asyncio.get_running_loop().run_in_executor(self._executor, self.unload)
         self._executor.shutdown(wait=False)
+
+
+def _chat_formatter(llama: Llama) -> Jinja2ChatFormatter | None:
+    """The GGUF's own chat template, as llama-cpp-python renders it for chat completions."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+
+    def text(token: int) -> str:
+        if token < 0:
+            return ""
+        return llama.detokenize([token], special=True).decode("utf-8", "ignore")
+
+    return Jinja2ChatFormatter(
+        template=template,
+        eos_token=text(llama.token_eos()),
+        bos_token=text(llama.token_bos()),
+        stop_token_ids=[llama.token_eos()],
+    )

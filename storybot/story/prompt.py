@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from storybot.config import Language
 from storybot.models import StoryRequest
 
 Message = dict[str, str]
@@ -55,3 +58,9 @@ def build_messages(request: StoryRequest) -> list[Message]:
         f"등장인물: {request.characters}\n주제: {request.topic}"
     )
     return [{"role": "system", "content": SYSTEM_KO}, {"role": "user", "content": user}]
+
+
+def language_of(messages: list[Message]) -> Language:
+    """The language `build_messages` wrote `messages` in (the writer picks its grammar by it)."""
+    system = messages[0]["content"] if messages else ""
+    return "ko" if re.search("[가-힣]", system) else "en"

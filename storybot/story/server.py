@@ -1,8 +1,23 @@
-"""`LlamaServerWriter`: an existing llama-server over its OpenAI-compatible HTTP API."""
+"""`LlamaServerWriter`: an existing llama.cpp-style server over its OpenAI-compatible API.
+
+Servers differ in how they take the constraint on the answer:
+
+- `grammar`: a GBNF grammar in the request body (llama.cpp's llama-server, llama-cpp-python's
+  server);
+- `json_schema`: OpenAI's `response_format: {"type": "json_schema", "json_schema": {...}}`
+  (llama-server, vLLM, Ollama, OpenAI);
+- `json_object`: `response_format: {"type": "json_object", "schema": {...}}` (llama-cpp-python's
+  server, which answers 500 to the `json_schema` form; llama-server reads it too).
+
+LLM_SERVER_CONSTRAINT picks the first form to try. A server that rejects a form (an error that
+names the field) is asked again at once with the next; the log says which form is used.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,45 +25,24 @@ from typing import Any
 import aiohttp
 
 from storybot.config import Settings
-from storybot.errors import LLMServerError, LLMUnavailableError
-from storybot.story.prompt import Message
-from storybot.story.validate import PROMPT_MAX, SHEET_MAX, TEXT_MAX, TITLE_MAX
-from storybot.story.writers import TOP_K, Sampling, read_grammar
+from storybot.errors import LLMServerError, LLMUnavailableError, one_line
+from storybot.story.grammar import story_grammar, story_schema
+from storybot.story.prompt import Message, language_of
+from storybot.story.writers import TOP_K, Sampling, read_grammars, token_budget
 
+log = logging.getLogger(__name__)
 
-def story_schema() -> dict[str, Any]:
-    """The story JSON as a JSON schema, for llama-server's `response_format`."""
-    ascii_text = "^[ -~]*$"
-    page = {
-        "type": "object",
-        "properties": {
-            "page": {"type": "integer", "minimum": 0, "maximum": 4},
-            "text": {"type": "string", "minLength": 1, "maxLength": TEXT_MAX},
-            "image_prompt": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": PROMPT_MAX,
-                "pattern": ascii_text,
-            },
-        },
-        "required": ["page", "text", "image_prompt"],
-        "additionalProperties": False,
-    }
-    return {
-        "type": "object",
-        "properties": {
-            "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX},
-            "character_sheet": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": SHEET_MAX,
-                "pattern": ascii_text,
-            },
-            "pages": {"type": "array", "items": page, "minItems": 5, "maxItems": 5},
-        },
-        "required": ["title", "character_sheet", "pages"],
-        "additionalProperties": False,
-    }
+FORMS = ("grammar", "json_schema", "json_object")
+_FIELD = {"grammar": "grammar", "json_schema": "response_format", "json_object": "response_format"}
+# How servers say that they do not take a request field (pydantic, OpenAI, vLLM, llama-server).
+_REJECTION = re.compile(
+    r"validation error|input should be|unrecogni[sz]ed|not supported|unsupported|unknown|"
+    r"not allowed|extra (?:fields|inputs)|invalid|failed to parse",
+    re.IGNORECASE,
+)
+# Whitespace the servers' own schema-to-grammar converters allow between JSON tokens, beyond
+# what our grammar allows (llama-server: up to 22 characters at each of about 60 places).
+_SCHEMA_SLACK = 1400
 
 
 class LlamaServerWriter:
@@ -69,9 +63,11 @@ class LlamaServerWriter:
     ) -> None:
         self.url = url.rstrip("/")
         self.streaming = streaming
-        self.constraint = constraint
         self.sampling = sampling or Sampling()
-        self.grammar = read_grammar(grammar_path) if constraint == "grammar" else None
+        self.forms = FORMS[FORMS.index(constraint) :]
+        self.grammars = read_grammars(grammar_path) if constraint == "grammar" else {}
+        self._form = 0  # index into self.forms: the form in use
+        self._confirmed = False  # the server has answered 200 to the form in use
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
         self._session: aiohttp.ClientSession | None = None
 
@@ -86,24 +82,36 @@ class LlamaServerWriter:
             timeout=settings.llm_timeout,
         )
 
+    @property
+    def constraint(self) -> str:
+        """The constraint form in use."""
+        return self.forms[self._form]
+
     def payload(self, messages: list[Message], seed: int) -> dict[str, Any]:
-        """The chat-completions request body."""
+        """The chat-completions request body, with the constraint form in use."""
+        language = language_of(messages)
         body: dict[str, Any] = {
             "messages": messages,
             "temperature": self.sampling.temperature,
             "top_p": self.sampling.top_p,
             "top_k": TOP_K,
-            "max_tokens": self.sampling.max_tokens,
             "seed": seed,
             "stream": self.streaming,
         }
-        if self.grammar is not None:
-            body["grammar"] = self.grammar
-        else:
+        if self.constraint == "grammar":
+            body["grammar"] = self.grammars[language]
+            body["max_tokens"] = token_budget(body["grammar"], self.sampling.max_tokens)
+            return body
+        schema = story_schema(language)
+        if self.constraint == "json_schema":
             body["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": "story", "schema": story_schema()},
+                "json_schema": {"name": "story", "schema": schema, "strict": True},
             }
+        else:
+            body["response_format"] = {"type": "json_object", "schema": schema}
+        budget = token_budget(story_grammar(language), self.sampling.max_tokens)
+        body["max_tokens"] = max(self.sampling.max_tokens, budget + _SCHEMA_SLACK)
         return body
 
     async def stream(self, messages: list[Message], *, seed: int) -> AsyncIterator[str]:
@@ -112,19 +120,25 @@ class LlamaServerWriter:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         endpoint = f"{self.url}/v1/chat/completions"
         try:
-            async with self._session.post(endpoint, json=self.payload(messages, seed)) as response:
-                if response.status != 200:
-                    raise LLMServerError(await _describe_error(response))
-                if response.content_type == "text/event-stream":
-                    async for line in response.content:
-                        text = _sse_content(line)
-                        if text is None:
-                            break
-                        if text:
-                            yield text
-                else:  # not streaming, or a proxy that buffers: one JSON body
-                    body = await response.json(content_type=None)
-                    yield body["choices"][0]["message"]["content"] or ""
+            while True:
+                form = self.constraint
+                async with self._session.post(
+                    endpoint, json=self.payload(messages, seed)
+                ) as response:
+                    if response.status != 200:
+                        message = await _describe_error(response)
+                        if self._fall_back(form, message):
+                            continue
+                        raise LLMServerError(
+                            f"llama-server at {self.url} answered {response.status}: {message} "
+                            f"(with the {form} constraint)"
+                        )
+                    if not self._confirmed:
+                        self._confirmed = True
+                        log.info("llama-server at %s takes the %s constraint", self.url, form)
+                    async for text in _contents(response):
+                        yield text
+                    return
         except aiohttp.ClientConnectorError as exc:
             raise LLMUnavailableError(
                 f"llama-server at {self.url} is not reachable ({exc.os_error.strerror or exc}); "
@@ -134,8 +148,69 @@ class LlamaServerWriter:
             raise LLMServerError(f"llama-server at {self.url} did not answer in time") from None
         except (aiohttp.ClientError, json.JSONDecodeError, KeyError, IndexError) as exc:
             raise LLMServerError(
-                f"llama-server at {self.url} gave a broken answer: {exc}"
+                f"llama-server at {self.url} gave a broken answer: {one_line(exc)}"
             ) from None
+
+    async def complete(
+        self, messages: list[Message], *, grammar: str, schema: dict[str, Any], max_tokens: int
+    ) -> str:
+        """A short greedy answer, not streamed, under `grammar` or `schema` in the constraint
+        form the server takes (falling back as the story does): the safety guard's verdict."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        body: dict[str, Any] = {"messages": messages, "temperature": 0.0, "stream": False}
+        body["max_tokens"] = max_tokens
+        forms: dict[str, dict[str, Any]] = {
+            "grammar": {"grammar": grammar},
+            "json_schema": {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "verdict", "schema": schema, "strict": True},
+                }
+            },
+            "json_object": {"response_format": {"type": "json_object", "schema": schema}},
+        }
+        try:
+            while True:
+                form = self.constraint
+                async with self._session.post(
+                    f"{self.url}/v1/chat/completions", json=body | forms[form]
+                ) as response:
+                    if response.status != 200:
+                        message = await _describe_error(response)
+                        if self._fall_back(form, message):
+                            continue
+                        raise LLMServerError(
+                            f"llama-server at {self.url} answered {response.status}: {message} "
+                            f"(with the {form} constraint)"
+                        )
+                    answer = await response.json(content_type=None)
+                    return answer["choices"][0]["message"]["content"] or ""
+        except aiohttp.ClientConnectorError as exc:
+            raise LLMUnavailableError(
+                f"llama-server at {self.url} is not reachable: {exc}"
+            ) from None
+        except TimeoutError:
+            raise LLMServerError(f"llama-server at {self.url} did not answer in time") from None
+        except (aiohttp.ClientError, json.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
+            raise LLMServerError(
+                f"llama-server at {self.url} gave a broken answer: {one_line(exc)}"
+            ) from None
+
+    def _fall_back(self, form: str, message: str) -> bool:
+        """Move on to the next form if the server rejected this one (once per form)."""
+        rejected = _FIELD[form] in message.lower() and _REJECTION.search(message)
+        if self._confirmed or not rejected or self._form + 1 >= len(self.forms):
+            return False
+        self._form += 1
+        log.warning(
+            "llama-server at %s rejected the %s constraint (%s); trying the %s constraint",
+            self.url,
+            form,
+            message,
+            self.constraint,
+        )
+        return True
 
     async def release(self) -> None:
         """Nothing to give back: the server owns its model."""
@@ -143,6 +218,21 @@ class LlamaServerWriter:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+async def _contents(response: aiohttp.ClientResponse) -> AsyncIterator[str]:
+    """The answer's text: server-sent deltas, or one JSON body (not streaming, or a proxy that
+    buffers)."""
+    if response.content_type == "text/event-stream":
+        async for line in response.content:
+            text = _sse_content(line)
+            if text is None:
+                return
+            if text:
+                yield text
+    else:
+        body = await response.json(content_type=None)
+        yield body["choices"][0]["message"]["content"] or ""
 
 
 def _sse_content(line: bytes) -> str | None:
@@ -161,14 +251,17 @@ def _sse_content(line: bytes) -> str | None:
 
 
 async def _describe_error(response: aiohttp.ClientResponse) -> str:
+    """The server's whole error message, on one line (pydantic's span several)."""
     body = await response.text()
     try:
         message = _error_message(json.loads(body))
     except (json.JSONDecodeError, AttributeError):
-        message = body.strip()[:200] or response.reason or "no details"
-    return f"llama-server answered {response.status}: {message}"
+        message = body[:2000] or response.reason or "no details"  # e.g. a proxy's HTML page
+    return " ".join(message.split()) or "no details"
 
 
 def _error_message(body: dict[str, Any]) -> str:
-    error = body.get("error", body)
-    return str(error.get("message", error)) if isinstance(error, dict) else str(error)
+    error = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("detail") or error)
+    return str(error)

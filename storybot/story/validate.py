@@ -1,28 +1,29 @@
-"""Checks on the LLM's story beyond what the grammar can force.
+"""Checks on the story that remain after the grammar and the repairs.
 
-Each function returns a list of problems in plain words; an empty list means valid. The
-length bounds are the grammar's (`grammars/story.gbnf`), so a story from another source
-(llama-server with a JSON schema, a retry of an old run) is held to the same rules.
+Each function returns a list of problems in plain words; an empty list means valid. The bounds
+are the grammar's (`storybot.story.grammar.BOUNDS`), so a story from another source (a server
+with a JSON schema, a retry of an old run) is held to the same rules. What is left to fail here
+is what nothing could repair: an empty page, a Korean page with no Korean, an image prompt with
+no English letters, a name the repair could not take out.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from storybot.models import PAGE_COUNT, Page, Story, StoryRequest
-
-TITLE_MAX = 80
-SHEET_MAX = 700
-TEXT_MAX = 400
-PROMPT_MAX = 300
+from storybot.story.grammar import BOUNDS, Bounds
+from storybot.story.names import NameBook
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 LATIN_LETTER = re.compile(r"[A-Za-z]")
 PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
-CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
-SENTENCE_END = frozenset(".!?:;\"'“”‘’")
-# Capitalised words that are not names even in the middle of a sentence.
-NOT_NAMES = frozenset({"I", "Mr", "Mrs", "Ms", "Dr", "Grandma", "Grandpa", "Mom", "Dad"})
+
+
+def bounds(request: StoryRequest) -> Bounds:
+    """The string bounds for `request`'s language."""
+    return BOUNDS[request.language]
 
 
 def text_problems(label: str, text: str, limit: int, request: StoryRequest) -> list[str]:
@@ -53,36 +54,38 @@ def english_problems(label: str, text: str, limit: int) -> list[str]:
     return problems
 
 
-def page_problems(page: Page, request: StoryRequest, names: set[str] = frozenset()) -> list[str]:
-    """One page's problems; `names` are character names its image prompt must not use."""
-    label = "cover" if page.page == 0 else f"page {page.page}"
-    problems = text_problems(f"{label} text", page.text, TEXT_MAX, request)
-    problems += english_problems(f"{label} image prompt", page.image_prompt, PROMPT_MAX)
-    used = sorted(name for name in names if re.search(rf"\b{re.escape(name)}\b", page.image_prompt))
+def page_label(number: int) -> str:
+    return "cover" if number == 0 else f"page {number}"
+
+
+def page_problems(page: Page, request: StoryRequest, names: NameBook | None = None) -> list[str]:
+    """One page's problems; `names` are the characters its image prompt must not name."""
+    label = page_label(page.page)
+    limits = bounds(request)
+    limit = limits.cover if page.page == 0 else limits.text
+    problems = text_problems(f"{label} text", page.text, limit, request)
+    problems += english_problems(f"{label} image prompt", page.image_prompt, limits.prompt)
+    spans = names.find(page.image_prompt) if names is not None else []
+    used = sorted({page.image_prompt[start:end] for start, end, _ in spans})
     if used:
         problems.append(f"{label} image prompt names {', '.join(used)} instead of describing them")
     return problems
 
 
-def character_names(request: StoryRequest, texts: list[str]) -> set[str]:
-    """Likely names: capitalised words of the characters field, and words capitalised in the
-    middle of a sentence of the story (English stories; Korean names cannot be in ASCII)."""
-    names = set(CAPITALISED.findall(request.characters))
-    for text in texts:
-        for match in CAPITALISED.finditer(text):
-            before = text[: match.start()].rstrip()
-            if before and before[-1] not in SENTENCE_END:
-                names.add(match.group(0))
-    return names - NOT_NAMES
+def character_names(request: StoryRequest, texts: Iterable[str], sheet: str = "") -> set[str]:
+    """The names the story declares (see `storybot.story.names`)."""
+    return NameBook.build(request, sheet, list(texts)).names
 
 
 def story_problems(story: Story, request: StoryRequest) -> list[str]:
     """Every problem of a whole story."""
-    problems = text_problems("title", story.title, TITLE_MAX, request)
-    problems += english_problems("character sheet", story.character_sheet, SHEET_MAX)
+    limits = bounds(request)
+    problems = text_problems("title", story.title, limits.title, request)
+    problems += english_problems("character sheet", story.character_sheet, limits.sheet)
     if len(story.pages) != PAGE_COUNT:
         problems.append(f"the story has {len(story.pages)} pages (needs {PAGE_COUNT})")
-    names = character_names(request, [story.title] + [p.text for p in story.pages])
+    texts = [story.title] + [page.text for page in story.pages]
+    names = NameBook.build(request, story.character_sheet, texts)
     for page in story.pages:
         problems += page_problems(page, request, names)
     return problems

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 
-from storybot.config import Settings
+from storybot.config import Language, Settings
 from storybot.errors import LLMUnavailableError, StoryError
+from storybot.story.gbnf import GrammarSyntaxError, worst_case_tokens
+from storybot.story.grammar import grammar_path
 from storybot.story.prompt import Message
 
 if TYPE_CHECKING:
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 
 TOP_K = 40  # llama.cpp's default, as the original's llama-cli ran with
+LANGUAGES: tuple[Language, ...] = ("ko", "en")
 GGUF_MAGIC = b"GGUF"
 
 
@@ -67,6 +70,21 @@ def read_grammar(path: Path) -> str:
         ) from None
 
 
+def read_grammars(path: Path) -> dict[Language, str]:
+    """LLM_GRAMMAR for each language: its `.en` variant beside it for English, if any."""
+    return {language: read_grammar(grammar_path(path, language)) for language in LANGUAGES}
+
+
+def token_budget(grammar: str, configured: int) -> int:
+    """max_tokens for `grammar`: never fewer than its longest output may need, so a story the
+    grammar allows is never cut off; LLM_MAX_TOKENS when the grammar has no bound."""
+    try:
+        worst = worst_case_tokens(grammar)
+    except GrammarSyntaxError:
+        worst = None  # llama.cpp reports a broken grammar itself, in its own words
+    return configured if worst is None else max(configured, worst)
+
+
 def parse_hf_model(spec: str) -> tuple[str, str] | None:
     """`hf:<owner>/<repo>/<file>` → (repo id, file name); None for a local path."""
     if not spec.startswith("hf:"):
@@ -109,8 +127,11 @@ async def check_llm(settings: Settings) -> list[Check]:
 
     rows = []
     try:
-        grammar = read_grammar(settings.llm_grammar)
-        rows.append(Check("story grammar", "OK", f"{settings.llm_grammar} ({len(grammar)} bytes)"))
+        grammars = read_grammars(settings.llm_grammar)
+        budget = max(token_budget(g, settings.llm_max_tokens) for g in grammars.values())
+        rows.append(
+            Check("story grammar", "OK", f"{settings.llm_grammar} (at most {budget} tokens)")
+        )
     except StoryError as exc:
         rows.append(Check("story grammar", "FAIL", str(exc)))
     if settings.llm_server_url:
@@ -151,12 +172,12 @@ async def _check_server(url: str) -> Check:
 
     timeout = aiohttp.ClientTimeout(total=5)
     try:
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.get(f"{url}/health") as response,
-        ):
-            if response.status == 200:
-                return Check("llama-server", "OK", f"{url} is up")
-            return Check("llama-server", "FAIL", f"{url}/health answered {response.status}")
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            # llama-server answers /health; llama-cpp-python's server and others only /v1/models.
+            for path in ("/health", "/v1/models"):
+                async with session.get(f"{url}{path}") as response:
+                    if response.status == 200:
+                        return Check("llama-server", "OK", f"{url} is up")
+            return Check("llama-server", "FAIL", f"{url}{path} answered {response.status}")
     except (aiohttp.ClientError, TimeoutError) as exc:
         return Check("llama-server", "FAIL", f"{url} is not reachable ({exc}); start llama-server")

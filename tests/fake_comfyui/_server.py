@@ -33,10 +33,12 @@ class FakeComfyUI:
     # Scenario switches.
     step_delay: float = 0.002
     fail_class: str | None = None  # a node of this class raises while running
+    fail_prompt_containing: str | None = None  # …only in jobs whose prompt has this text
     hang: bool = False  # the sampler never gets past step 1 (until interrupted)
     refuse_ws: bool = False  # /ws answers 403 (a proxy without websocket support)
     drop_ws_after_progress: bool = False  # close the job's socket after its first progress
     prompt_failure: str | None = None  # "500" or "html": how POST /prompt misbehaves
+    next_images: list[bytes] = field(default_factory=list)  # saved instead, one per image
     # What it received.
     prompts: list[dict[str, Any]] = field(default_factory=list)
     interrupts: list[str | None] = field(default_factory=list)
@@ -192,7 +194,10 @@ class FakeComfyUI:
 
     async def _run_node(self, job: Job, node_id: str, outputs: dict[str, Any], event: Any) -> None:
         node = job.prompt[node_id]
-        if node["class_type"] == self.fail_class:
+        if node["class_type"] == self.fail_class and (
+            self.fail_prompt_containing is None
+            or self.fail_prompt_containing in json.dumps(job.prompt)
+        ):
             raise NodeFailed(node_id)
         if "steps" in node["inputs"]:
             steps = int(node["inputs"]["steps"])
@@ -223,7 +228,8 @@ class FakeComfyUI:
         kind = "output" if node["class_type"] == "SaveImage" else "temp"
         name = f"{stem}_{self._counter:05}_.png"
         color = (seed % 256, seed // 256 % 256, seed // 65536 % 256)
-        self.files[(kind, subfolder, name)] = png(width, height, color)
+        made = self.next_images.pop(0) if self.next_images else png(width, height, color)
+        self.files[(kind, subfolder, name)] = made
         return {"filename": name, "subfolder": subfolder, "type": kind}
 
     # -- HTTP routes -----------------------------------------------------------------------

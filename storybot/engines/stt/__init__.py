@@ -2,7 +2,8 @@
 
 The original loaded Whisper `medium` for every request and threw it away afterwards; here each
 engine loads its model on first use (or at start-up via `load()`) and keeps it. Audio is
-decoded by `storybot.engines.audio` (ffmpeg → 16 kHz mono) with its size and length limits.
+decoded by `storybot.engines.audio` (ffmpeg → 16 kHz mono) with its allow-list, size and length
+limits and deadlines, in the event loop, before the model's single worker thread is asked.
 Confidence is the original's: 1 − mean(no_speech_prob) over the segments.
 
 The code lives in private modules: `_whisper` (the engines, `make_transcriber`) and `_doctor`

@@ -120,7 +120,9 @@ async def transcribe_command(
     if kind is not None:
         result["field"] = kind.value
         try:
-            result["value"] = parse_field(kind, heard.text, language=heard.language)
+            result["value"] = parse_field(
+                kind, heard.text, language=heard.language, words=settings.field_words_file
+            )
         except FieldError as exc:
             result.update(value=None, error=exc.reason)
     return result | {

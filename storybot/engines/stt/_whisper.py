@@ -60,7 +60,7 @@ class Transcriber(Protocol):
 
 
 class _WhisperEngine:
-    """What both engines share: one worker thread, limits, decoding, confidence."""
+    """What both engines share: one worker thread for the model, limits, decoding, confidence."""
 
     name = "whisper"
 
@@ -110,12 +110,25 @@ class _WhisperEngine:
     async def transcribe(
         self, audio: Path | bytes, *, language: str | None = None, filename: str = "clip.ogg"
     ) -> Transcript:
-        """Transcribe a file or in-memory audio (a Discord attachment named `filename`)."""
-        await self.load()
+        """Transcribe a file or in-memory audio (a Discord attachment).
+
+        `filename` is the sender's name for the clip: it names it in messages, nothing more
+        (the content decides how it is read).
+        """
         language = (language or self.language).lower()
+        started = time.perf_counter()
+        # Decoded here, before the model's one worker thread is asked: a stuck or hostile clip
+        # is killed by its own deadline and can never keep other people's clips waiting.
+        limits = {"max_seconds": self.max_seconds, "max_bytes": self.max_bytes}
+        if isinstance(audio, bytes | bytearray):
+            samples = await load_audio_bytes(bytes(audio), filename=filename, **limits)
+        else:
+            samples = await load_audio(Path(audio), **limits)
+        decode_seconds = time.perf_counter() - started
+        await self.load()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._executor, self._transcribe_blocking, audio, language, filename
+            self._executor, self._transcribe_blocking, samples, language, decode_seconds
         )
 
     async def close(self) -> None:
@@ -133,18 +146,15 @@ class _WhisperEngine:
         if not self._multilingual:
             log.info("STT model %s understands English only", self.model)
 
-    def _transcribe_blocking(self, audio: Path | bytes, language: str, filename: str) -> Transcript:
+    def _transcribe_blocking(
+        self, samples: np.ndarray, language: str, decode_seconds: float
+    ) -> Transcript:
         if not self._multilingual and language != "en":
             raise TranscriptionError(
                 f"STT model {self.model} understands English only, but language {language!r} "
                 "was asked for: set STT_MODEL to a multilingual model (e.g. small) or use en"
             )
-        started = time.perf_counter()
-        limits = {"max_seconds": self.max_seconds, "max_bytes": self.max_bytes}
-        if isinstance(audio, bytes | bytearray):
-            samples = load_audio_bytes(bytes(audio), filename=filename, **limits)
-        else:
-            samples = load_audio(Path(audio), **limits)
+        started = time.perf_counter() - decode_seconds
         try:
             text, no_speech = self._recognise(self._model, samples, language)
         except Exception as exc:  # engines raise many types; all mean "recognition failed"

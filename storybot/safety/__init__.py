@@ -1,0 +1,133 @@
+"""The child-safety screen: what a picture-book bot for children aged 4 to 8 turns down.
+
+`screen` looks at a request before any GPU time is spent; `screen_page` and `screen_story` apply
+the same screen to what the LLM wrote (a page's Korean or English text and its English image
+prompt), so an unsafe page is never shown, narrated or painted.
+
+Matching works on several normalised views of the text (see `_normalise`): NFKC and lower case,
+jamo composed into syllables, leetspeak read as letters, letters typed apart joined into the
+word they spell. Korean is matched on Kiwi's morphological analysis (a verb by its stem, in any
+ending), English as whole words with their inflections; innocent phrases that contain a
+refused word (마약김밥, killer whale, water gun, shooting star) are known by their context.
+Killing is refused whoever is killed, so "용을 죽이는 기사" is refused and "용을 물리친 기사"
+(defeating the dragon) is not; classic tales whose villains eat or chase are allowed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from storybot.models import Story, StoryRequest
+from storybot.safety import _english as english
+from storybot.safety import _korean as korean
+from storybot.safety._categories import CATEGORIES, Hit
+from storybot.safety._normalise import base, leet_variants, spaced_words
+
+__all__ = [
+    "CATEGORIES",
+    "PAGE_REFUSAL_EN",
+    "PAGE_REFUSAL_KO",
+    "REFUSAL_EN",
+    "REFUSAL_KO",
+    "Hit",
+    "Verdict",
+    "screen",
+    "screen_page",
+    "screen_story",
+    "screen_text",
+    "warm_up",
+]
+
+log = logging.getLogger(__name__)
+
+REFUSAL_KO = (
+    "이 이야기는 어린이 그림책으로 만들 수 없어요. 🙏 다른 주제로 따뜻한 이야기를 만들어 볼까요? "
+    "예를 들면 '숲속 친구들의 우정'이나 '용감한 꼬마 기사의 모험'은 어때요?"
+)
+REFUSAL_EN = (
+    "That one can't become a children's picture book. 🙏 "
+    "How about a different topic for a warm, friendly story? "
+    "For example 'friends in the forest' or 'a brave little knight's adventure'."
+)
+PAGE_REFUSAL_KO = (
+    "이야기를 쓰다 보니 어린이 그림책에 어울리지 않는 내용이 나와서 멈췄어요. 🙏 "
+    "다른 주제로 다시 만들어 볼까요?"
+)
+PAGE_REFUSAL_EN = (
+    "While writing, the story went somewhere a children's picture book shouldn't go, so it "
+    "stopped. 🙏 Shall we try again with a different topic?"
+)
+HANGUL = re.compile("[가-힣ㄱ-ㆎ]")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The screen's answer: allowed, or refused with the category and a friendly message."""
+
+    allowed: bool
+    category: str | None = None
+    term: str | None = None
+    message: str = ""
+
+
+def screen_text(text: str) -> Hit | None:
+    """The first refused word in `text` (any language), as (category, term); None if clean."""
+    view = base(text)
+    for variant in (view, *leet_variants(view)):
+        hit = english.find(variant)
+        if hit:
+            return hit
+    spaced = spaced_words(view)
+    for word in spaced:
+        hit = english.find(word.word) if word.script == "en" else None
+        hit = hit or (korean.find_substring(word.word, alone=True) if word.script == "ko" else None)
+        if hit:
+            return hit
+    if not HANGUL.search(view):
+        return None  # English only (image prompts): Kiwi has nothing to add
+    hit = korean.find_substring(view)
+    if hit:
+        return hit
+    spaced_ko = [w.word for w in spaced if w.script == "ko"]
+    analysed = korean.analyse([view, *spaced_ko])
+    hit = korean.find(analysed[0])
+    for tokens in analysed[1:]:
+        hit = hit or korean.find_alone(tokens)
+    return hit
+
+
+def screen(request: StoryRequest, *, enabled: bool = True) -> Verdict:
+    """Screen the four answers together; a refusal speaks the request's language."""
+    if not enabled:
+        return Verdict(True)
+    # Fields are joined with ", " so that letters typed apart never join across two fields.
+    text = ", ".join((request.era, request.place, request.characters, request.topic))
+    return _verdict(screen_text(text), REFUSAL_EN if request.language == "en" else REFUSAL_KO)
+
+
+def screen_page(text: str, image_prompt: str, language: str = "ko") -> Verdict:
+    """Screen one page the LLM wrote: its text and its English image prompt."""
+    hit = screen_text(text) or screen_text(image_prompt)
+    return _verdict(hit, PAGE_REFUSAL_EN if language == "en" else PAGE_REFUSAL_KO, "page")
+
+
+def screen_story(story: Story, language: str = "ko") -> Verdict:
+    """Screen a whole story: title, character sheet and every page."""
+    hit = screen_text(story.title) or screen_text(story.character_sheet)
+    for page in story.pages:
+        hit = hit or screen_text(page.text) or screen_text(page.image_prompt)
+    return _verdict(hit, PAGE_REFUSAL_EN if language == "en" else PAGE_REFUSAL_KO, "story")
+
+
+def warm_up() -> None:
+    """Load the Korean analyzer now, so the first screen does not pay for it."""
+    screen_text("따뜻한 이야기")
+
+
+def _verdict(hit: Hit | None, message: str, what: str = "request") -> Verdict:
+    if hit is None:
+        return Verdict(True)
+    log.info("safety: %s refused (%s: %r)", what, hit.category, hit.term)
+    return Verdict(False, hit.category, hit.term, message)

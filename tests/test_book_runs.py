@@ -1,0 +1,424 @@
+"""A book run cannot wedge the bot, lose a book or mix two books up (issue 9's cases), on the
+real tiny engines: the llama-server stand-in, the ComfyUI stand-in, tiny Supertonic, ffmpeg and
+SQLite. Each test names the case it covers."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from storybot.config import Settings
+from storybot.engines.image_pool import ComfyPool
+from storybot.models import (
+    Cancelled,
+    Done,
+    Event,
+    Failed,
+    PageAudio,
+    PageImage,
+    Progress,
+    Status,
+    StoryRequest,
+    Waiting,
+)
+from storybot.runs import AUDIO_NAMES, IMAGE_NAMES
+from storybot.service import BookMaker, CancelOutcome
+from tests.fake_comfyui import FakeComfyUI
+from tests.fake_llama_server import FakeLlamaServer, Reply
+from tests.stories import dumps, story, with_page
+
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+
+
+def request(**changes: object) -> StoryRequest:
+    values: dict[str, object] = {
+        "era": "조선시대",
+        "place": "궁궐",
+        "characters": "호랑이, 토끼",
+        "topic": "우정",
+    }
+    values.update(changes)
+    return StoryRequest(**values)  # type: ignore[arg-type]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+async def comfy() -> AsyncIterator[FakeComfyUI]:
+    fake = FakeComfyUI()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[FakeLlamaServer]:
+    server = FakeLlamaServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def maker_factory(tmp_path: Path, tiny_supertonic: Path) -> AsyncIterator:
+    made: list[BookMaker] = []
+
+    def make(comfy_url: str, llm_url: str, **values: object) -> BookMaker:
+        base: dict[str, object] = {
+            "data_dir": tmp_path / "data",
+            "comfyui_urls": comfy_url,
+            "llm_server_url": llm_url,
+            "tts_model_dir": tiny_supertonic,
+            "image_width": 128,
+            "image_height": 128,
+            "shared_gpu": False,
+            "comfyui_connect_timeout": 1.0,
+            "painter_probe_every": 0.2,
+        }
+        base.update(values)
+        maker = BookMaker.from_settings(Settings.load(env={}, env_file=None, **base))
+        made.append(maker)
+        return maker
+
+    yield make
+    for maker in made:
+        async with asyncio.timeout(60):  # close() always returns
+            await maker.close()
+
+
+def replies(*stories: dict, delay: float = 0.0) -> list[Reply]:
+    return [Reply(dumps(s), chunk_size=8, chunk_delay=delay) for s in stories]
+
+
+async def collect(events: AsyncIterator[Event]) -> list[Event]:
+    async with asyncio.timeout(120):
+        return [event async for event in events]
+
+
+def assert_free(maker: BookMaker, user: int) -> None:
+    """Nothing is held: no slot, no job, and the user may start another book."""
+    assert maker.scheduler.running == [] and maker.scheduler.waiting == []
+    assert maker.jobs == {}
+    maker.scheduler.check_user(user)
+
+
+# --- case 1: Cancel pressed twice, during cleanup, after Done --------------------------------
+
+
+async def test_double_cancel_then_the_same_user_makes_another_book(
+    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+) -> None:
+    llm.replies = replies(story(), story())
+    comfy.hang = True
+    maker: BookMaker = maker_factory(comfy.url, llm.url)
+    run = maker.submit(request(), requester_id=1, guild_id=5)
+    outcomes = []
+    async with asyncio.timeout(60):
+        async for event in run.events():
+            if isinstance(event, Progress) and not outcomes:
+                outcomes = [maker.cancel(run.run_id), maker.cancel(run.run_id)]
+    assert outcomes == [CancelOutcome.STOPPING, CancelOutcome.ALREADY_STOPPING]
+    assert (await run.wait()).status is Status.CANCELLED
+    assert maker.cancel(run.run_id) is CancelOutcome.NOT_ACTIVE  # a press after the end
+    assert_free(maker, 1)
+    comfy.hang = False
+    again = await collect(maker.submit(request(), requester_id=1, guild_id=5).events())
+    assert isinstance(again[-1], Done)
+
+
+async def test_a_cancel_landing_in_the_cleanup_cannot_skip_the_end(
+    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+) -> None:
+    """Raw task cancellation, twice, the second while the first is still unwinding (what a
+    double click did on main): the run still ends, the slot is released, close() returns."""
+    llm.replies = replies(story())
+    comfy.hang = True
+    maker: BookMaker = maker_factory(comfy.url, llm.url)
+    run = maker.submit(request(), requester_id=2, guild_id=5)
+    task = run._task
+    assert task is not None
+    async with asyncio.timeout(60):
+        async for event in run.events():
+            if isinstance(event, Progress):
+                task.cancel()
+                await asyncio.sleep(0)  # the first cancellation starts unwinding…
+                task.cancel()  # …and a second one lands in the middle of it
+    record = await asyncio.wait_for(run.wait(), 30)
+    assert record.status is Status.CANCELLED
+    assert maker.store.get(run.run_id).status is Status.CANCELLED  # type: ignore[union-attr]
+    assert_free(maker, 2)
+
+
+async def test_cancel_after_done_changes_nothing(
+    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+) -> None:
+    llm.replies = replies(story(), story())
+    maker: BookMaker = maker_factory(comfy.url, llm.url, book_video=False)
+    run = maker.submit(request(), requester_id=3, guild_id=6)
+    events = await collect(run.events())
+    assert isinstance(events[-1], Done)
+    assert maker.cancel(run.run_id) is CancelOutcome.NOT_ACTIVE
+    assert maker.store.get(run.run_id).status is Status.DONE  # type: ignore[union-attr]
+    assert_free(maker, 3)
+    assert isinstance((await collect(maker.submit(request(), requester_id=3).events()))[-1], Done)
+
+
+# --- case 2: a paint cancelled during the health probe ------------------------------------
+
+
+async def test_a_paint_cancelled_during_the_probe_gives_the_server_back(
+    comfy: FakeComfyUI, tmp_path: Path
+) -> None:
+    from storybot.config import PROJECT_ROOT
+
+    pool = ComfyPool([comfy.url], PROJECT_ROOT / "workflows" / "flux_schnell.json")
+    server = pool._servers[0]
+    server.down_until = time.monotonic() - 1  # due for a probe before it is used again
+    probing = asyncio.Event()
+    real_health = server.client.health
+
+    async def slow_health() -> dict:  # the probe is in flight when the cancel lands
+        probing.set()
+        await asyncio.sleep(30)
+        return await real_health()
+
+    server.client.health = slow_health  # type: ignore[method-assign]
+    paint = asyncio.create_task(pool.paint("a rabbit", tmp_path / "a.png", seed=1))
+    await asyncio.wait_for(probing.wait(), 5)
+    paint.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await paint
+    assert not server.busy, "the server went back to the pool"
+    server.client.health = real_health  # type: ignore[method-assign]
+    async with asyncio.timeout(30):  # and the next paint gets it
+        path = await pool.paint("a rabbit", tmp_path / "b.png", seed=1)
+    assert path.read_bytes().startswith(b"\x89PNG")
+    await pool.close()
+
+
+async def test_one_deadline_covers_the_whole_paint(comfy: FakeComfyUI, tmp_path: Path) -> None:
+    from storybot.config import PROJECT_ROOT
+    from storybot.engines.comfyui import ComfyTimeoutError
+
+    comfy.hang = True
+    pool = ComfyPool(
+        [comfy.url], PROJECT_ROOT / "workflows" / "flux_schnell.json", paint_deadline=1.0
+    )
+    started = time.monotonic()
+    with pytest.raises(ComfyTimeoutError):
+        await pool.paint("a rabbit", tmp_path / "a.png", seed=1)
+    assert time.monotonic() - started < 10
+    assert not pool._servers[0].busy
+    await pool.close()
+
+
+# --- case 4: a retry trusts nothing it did not accept ---------------------------------------
+
+
+async def test_retry_after_a_cancelled_story_makes_everything_from_the_new_story(
+    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+) -> None:
+    """The first draft's cover and narration were made while it was written, then the book was
+    cancelled; the retry writes a new story and must paint and narrate it, not reuse them."""
+    old = with_page(story(), 0, image_prompt="an old draft cover of a grey wolf in the snow")
+    old = with_page(old, 0, text="옛날 옛적 눈 덮인 산에 회색 늑대가 살았어요.")
+    new = story()
+    llm.replies = [Reply(dumps(old), chunk_size=4, chunk_delay=0.02), *replies(new)]
+    maker: BookMaker = maker_factory(comfy.url, llm.url, book_video=False)
+    run = maker.submit(request(), requester_id=4)
+    async with asyncio.timeout(60):
+        async for event in run.events():
+            if isinstance(event, PageAudio) and event.page == 0:
+                maker.cancel(run.run_id)  # the draft's cover and voice exist by now
+    record = await run.wait()
+    assert record.status is Status.CANCELLED and record.story is None
+    folder = maker.store.run_dir(run.run_id)
+    assert not any((folder / name).exists() for name in (*IMAGE_NAMES, *AUDIO_NAMES))
+    painted_before = len(comfy.prompts)
+
+    again = await collect(maker.retry(run.run_id).events())
+    done = again[-1]
+    assert isinstance(done, Done)
+    assert done.book.story.pages[0].text == new["pages"][0]["text"]
+    assert {e.page for e in again if isinstance(e, PageAudio)} == set(range(5))
+    new_prompts = [str(p) for p in comfy.prompts[painted_before:]]
+    assert any(new["pages"][0]["image_prompt"] in p for p in new_prompts), "cover repainted"
+    assert not any("grey wolf" in p for p in new_prompts)
+    # Every file in the folder belongs to the accepted story.
+    names = {p.name for p in folder.iterdir()}
+    assert names == {*IMAGE_NAMES, *AUDIO_NAMES, "story.json"}
+
+
+async def test_a_superseded_attempt_leaves_nothing_in_the_run_folder(
+    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+) -> None:
+    bad = story(title="No Hangul at all")  # pages stream, then the whole story is refused
+    llm.replies = [Reply(dumps(bad), chunk_size=4, chunk_delay=0.01), *replies(story())]
+    maker: BookMaker = maker_factory(comfy.url, llm.url, book_video=False)
+    events = await collect(maker.submit(request()).events())
+    done = events[-1]
+    assert isinstance(done, Done), events[-1]
+    for index in range(5):
+        image, audio = done.book.images[index], done.book.audio[index]
+        assert image is not None and image.parent == done.book.directory
+        assert audio is not None and audio.parent == done.book.directory
+
+
+# --- case 5: retention never removes a book being delivered or recently touched --------------
+
+
+async def test_retention_spares_a_book_being_delivered_and_a_recent_retry(
+    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+) -> None:
+    llm.replies = replies(story(), story(), story())
+    maker: BookMaker = maker_factory(comfy.url, llm.url, keep_runs=1, book_video=False)
+    first = await collect(maker.submit(request(), requester_id=1).events())
+    assert isinstance(first[-1], Done)
+    old_id = first[-1].book.run_id
+    maker.delivering.add(old_id)  # the bot is sending it to DMs right now
+    for user in (2, 3):
+        events = await collect(maker.submit(request(), requester_id=user).events())
+        assert isinstance(events[-1], Done)
+    later = datetime.now() + timedelta(hours=2)
+    assert old_id not in maker.store.prune(1, protect=maker.delivering, now=later)
+    assert maker.store.run_dir(old_id).is_dir()
+    maker.delivering.discard(old_id)
+    # A run touched within the hour (a retry, a 📬) is left alone, even when it is old.
+    assert old_id not in maker.store.prune(1)
+    assert old_id in maker.store.prune(1, now=later)
+
+
+# --- case 7: the painter being down is said, not hidden ------------------------------------
+
+
+async def test_painter_down_fails_fast_when_told_to(maker_factory, llm: FakeLlamaServer) -> None:
+    llm.replies = replies(story())
+    down = f"http://127.0.0.1:{free_port()}"
+    maker: BookMaker = maker_factory(down, llm.url, painter_down="fail")
+    events = await collect(maker.submit(request(), requester_id=1).events())
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.code == "painter_down"
+    assert llm.requests == [], "no LLM time spent on a book that cannot be painted"
+    assert_free(maker, 1)
+
+
+async def test_painter_down_waits_visibly_and_starts_when_it_is_back(
+    maker_factory, llm: FakeLlamaServer
+) -> None:
+    llm.replies = replies(story())
+    port = free_port()
+    maker: BookMaker = maker_factory(f"http://127.0.0.1:{port}", llm.url, book_video=False)
+    run = maker.submit(request(), requester_id=1)
+    comfy = FakeComfyUI()
+    seen: list[Event] = []
+    try:
+        async with asyncio.timeout(60):
+            async for event in run.events():
+                seen.append(event)
+                if isinstance(event, Waiting):
+                    assert event.reason == "painter_down"
+                    await asyncio.sleep(0.5)
+                    assert llm.requests == []  # still waiting
+                    await comfy.start(port)  # the painter comes back
+    finally:
+        await comfy.stop()
+    assert isinstance(seen[-1], Done)
+    assert len([e for e in seen if isinstance(e, PageImage)]) == 5
+
+
+async def test_painter_down_while_waiting_cancel_stops_it(
+    maker_factory, llm: FakeLlamaServer
+) -> None:
+    maker: BookMaker = maker_factory(f"http://127.0.0.1:{free_port()}", llm.url)
+    run = maker.submit(request(), requester_id=7)
+    async with asyncio.timeout(30):
+        async for event in run.events():
+            if isinstance(event, Waiting):
+                assert maker.cancel(run.run_id) is CancelOutcome.STOPPING
+    assert (await run.wait()).status is Status.CANCELLED
+    assert_free(maker, 7)
+
+
+async def test_a_book_without_a_single_picture_fails_with_retry(
+    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+) -> None:
+    llm.replies = replies(story())
+    comfy.fail_class = "KSampler"  # ComfyUI answers, but every picture fails
+    maker: BookMaker = maker_factory(comfy.url, llm.url, book_video=False)
+    events = await collect(maker.submit(request(), requester_id=1).events())
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.code == "no_pictures"
+    record = maker.store.recent(1)[0]
+    assert record.status is Status.FAILED
+    assert record.story is not None  # the story and narration are kept for the retry
+    comfy.fail_class = None
+    again = await collect(maker.retry(record.run_id).events())
+    assert isinstance(again[-1], Done)
+    assert len(llm.requests) == 1 and not any(isinstance(e, PageAudio) for e in again)
+
+
+# --- shutdown ------------------------------------------------------------------------------
+
+
+async def test_close_interrupts_running_and_queued_books(
+    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+) -> None:
+    llm.replies = replies(story(), story())
+    comfy.hang = True
+    maker: BookMaker = maker_factory(comfy.url, llm.url)
+    running = maker.submit(request(), requester_id=1, guild_id=9)
+    queued = maker.submit(request(), requester_id=2, guild_id=9)
+    async with asyncio.timeout(60):
+        async for event in running.events():
+            if isinstance(event, Progress):
+                break
+    stopped = await asyncio.wait_for(maker.close(), 30)
+    assert sorted(r.run_id for r in stopped) == sorted([running.run_id, queued.run_id])
+    assert all(r.status is Status.INTERRUPTED for r in stopped)
+    assert isinstance((await collect(queued.events()))[-1], Cancelled)
+
+
+# --- issue 10: every picture is looked at before anyone sees it ------------------------------
+
+PHOTO = Path(__file__).parent / "images" / "grace_hopper.jpg"
+
+
+async def test_a_flagged_picture_is_repainted_then_replaced_by_a_placeholder(
+    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+) -> None:
+    """The real detector looks at what ComfyUI returned. A photo with a face stands in for an
+    unsuitable picture: with PICTURE_CHECK_LABELS=FACE_FEMALE the detector really flags it."""
+    from storybot.engines.placeholder import placeholder_png
+    from tests.fake_comfyui import png_size
+
+    llm.replies = replies(story(), story())
+    maker: BookMaker = maker_factory(
+        comfy.url, llm.url, book_video=False, picture_check_labels="FACE_FEMALE"
+    )
+    # The cover comes back flagged twice: repainted once, then a placeholder.
+    comfy.next_images = [PHOTO.read_bytes(), PHOTO.read_bytes()]
+    events = await collect(maker.submit(request(), requester_id=1).events())
+    done = events[-1]
+    assert isinstance(done, Done)
+    cover = done.book.images[0]
+    assert cover is not None and cover.read_bytes() == placeholder_png(128, 128)
+    assert any("placeholder" in w for w in done.book.warnings)
+    assert len(comfy.prompts) == 6  # the cover twice, then the four panels
+    shown = [e for e in events if isinstance(e, PageImage) and e.page == 0]
+    assert all(png_size(e.path.read_bytes()) == (128, 128) for e in shown), "never the photo"
+    # Flagged once: the repaint is used and nothing is noted.
+    comfy.next_images = [PHOTO.read_bytes()]
+    again = await collect(maker.submit(request(), requester_id=2).events())
+    assert isinstance(again[-1], Done) and not again[-1].book.warnings
+    assert maker.store.get(again[-1].book.run_id).timings["picture_check_0"] >= 0  # type: ignore[union-attr]

@@ -1,0 +1,118 @@
+"""The server writer against llama-cpp-python's own OpenAI-compatible server, for real.
+
+`python -m llama_cpp.server` runs the tiny GGUF in a subprocess for this module (a few seconds
+to start). It takes a GBNF `grammar`, and `response_format: {"type": "json_object", "schema":
+...}`, but answers 500 to OpenAI's `json_schema` form: the writer must fall back to the form it
+takes, say so in the log with the server's whole message, and stream a valid story either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from storybot.models import StoryRequest
+from storybot.story import DraftPage, LlamaServerWriter, StoryAuthor, WrittenStory
+from storybot.story.writers import Sampling, _check_server
+from tests.conftest import GRAMMAR
+
+STARTUP_SECONDS = 60.0
+
+
+@pytest.fixture(scope="module")
+def llama_cpp_server(tiny_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama-cpp-python's server on the tiny GGUF, on a free port; killed at the end."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_gguf),
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--n_threads", "1",
+    ]  # fmt: skip
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        asyncio.run(_wait_until_up(url, process, log_path))
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = asyncio.get_running_loop().time() + STARTUP_SECONDS
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        while asyncio.get_running_loop().time() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {log_path.read_text(errors='replace')}")
+            try:
+                async with session.get(f"{url}/v1/models") as response:
+                    if response.status == 200:
+                        return
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            await asyncio.sleep(0.2)
+    pytest.fail(f"llama_cpp.server did not start in {STARTUP_SECONDS:g} s")
+
+
+async def write(url: str, request: StoryRequest, constraint: str) -> tuple[list, str]:
+    writer = LlamaServerWriter(
+        url, grammar_path=GRAMMAR, constraint=constraint, sampling=Sampling(max_tokens=1000)
+    )
+    try:
+        items = [item async for item in StoryAuthor(writer, retries=0, seed=5).stream(request)]
+    finally:
+        await writer.close()
+    return items, writer.constraint
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+async def test_grammar_streams_a_valid_story(
+    llama_cpp_server: str, ko_request: StoryRequest, en_request: StoryRequest, language: str
+) -> None:
+    request = ko_request if language == "ko" else en_request
+    items, used = await write(llama_cpp_server, request, "grammar")
+    assert used == "grammar"
+    assert [type(item) for item in items] == [DraftPage] * 5 + [WrittenStory]
+    assert items[-1].attempts == 1
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+async def test_json_schema_falls_back_to_the_form_the_server_takes(
+    llama_cpp_server: str,
+    ko_request: StoryRequest,
+    en_request: StoryRequest,
+    language: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    request = ko_request if language == "ko" else en_request
+    caplog.set_level(logging.INFO, logger="storybot.story.server")
+    items, used = await write(llama_cpp_server, request, "json_schema")
+    assert used == "json_object"
+    written = items[-1]
+    assert isinstance(written, WrittenStory) and written.attempts == 1
+    assert len([item for item in items if isinstance(item, DraftPage)]) == 5
+    warning = next(r.getMessage() for r in caplog.records if "rejected" in r.getMessage())
+    # The server's whole message, on one line, not just "1 validation error:"
+    assert "rejected the json_schema constraint" in warning
+    assert "Input should be 'text' or 'json_object'" in warning and "\n" not in warning
+    assert "takes the json_object constraint" in caplog.text
+
+
+async def test_doctor_sees_a_server_without_health(llama_cpp_server: str) -> None:
+    check = await _check_server(llama_cpp_server)
+    assert check.status == "OK", check
