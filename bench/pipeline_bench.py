@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from storybot.models import Done, PageAudio, PageImage, StoryRequest  # noqa: E402
+from storybot.models import Event, PageAudio, PageImage, StoryRequest  # noqa: E402
 from storybot.pipeline import BookPipeline, PipelineOptions  # noqa: E402
 from storybot.runs import RunStore  # noqa: E402
 from storybot.story import StoryAuthor  # noqa: E402
@@ -114,22 +114,25 @@ async def ours(shared_gpu: bool, data: Path) -> tuple[float, float]:
         StoryAuthor(SleepingWriter(), seed=1),  # type: ignore[arg-type]
         SleepingPainter(),
         SleepingNarrator(),  # type: ignore[arg-type]
-        PipelineOptions(shared_gpu=shared_gpu, make_video=False),
+        PipelineOptions(shared_gpu=shared_gpu, make_video=False, make_pdf=False),
     )
     record = store.create(REQUEST)
     started = time.perf_counter()
     first_page = None
     images: set[int] = set()
     audio: set[int] = set()
-    async for event in pipeline.start(record).events():
+
+    def seen(event: Event, _save: bool) -> None:
+        nonlocal first_page
         if isinstance(event, PageImage):
             images.add(event.page)
         elif isinstance(event, PageAudio):
             audio.add(event.page)
-        elif isinstance(event, Done):
-            total = time.perf_counter() - started
         if first_page is None and 0 in images and 0 in audio:
             first_page = time.perf_counter() - started
+
+    await pipeline.make(record, seen)
+    total = time.perf_counter() - started
     store.close()
     assert first_page is not None
     return first_page / UNIT, total / UNIT

@@ -5,12 +5,17 @@ Built with ffmpeg-python as one filter graph: every picture is looped for its pa
 each page is padded with silence to the same length and concatenated, so page k's voice starts
 as page k's picture fades in. H.264 + AAC, yuv420p and `+faststart` play inline in Discord and
 in browsers; the video bitrate is capped so the file stays under the size limit.
+
+Given the pages' texts, the frame grows a text band under the picture and an ASS script
+(`storybot.read_along`) burned by ffmpeg's `ass` filter (libass, a Korean font) writes each
+page's text there, the sentence being read highlighted from the narrator's timing sidecar.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +24,9 @@ import ffmpeg
 import soundfile
 
 from storybot import processes
+from storybot.engines.tts import read_sidecar
 from storybot.errors import StorybotError, one_line
+from storybot.read_along import Band, PageText, ass_script, find_korean_font
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,12 @@ class VideoOptions:
     gap: float = 0.6  # silence after each page's narration, seconds
     silent_page: float = 4.0  # how long a page without narration stays up, seconds
     max_bytes: int = 8 * 1024 * 1024
+    text_band: float = 0.40  # height of the text band under the picture, fraction of `size`
+
+    def frame(self, with_text: bool) -> tuple[int, int]:
+        """Width and height of the video: the square picture, and the text band under it."""
+        band = 2 * round(self.size * self.text_band / 2) if with_text else 0
+        return self.size, self.size + band
 
 
 def usable_image(path: Path | None) -> bool:
@@ -84,20 +97,24 @@ def build_graph(
     audio: list[Path | None],
     out: Path,
     options: VideoOptions,
+    subtitles: Path | None = None,
 ) -> ffmpeg.nodes.OutputStream:
-    """The ffmpeg graph for the book (not run)."""
+    """The ffmpeg graph for the book (not run); with `subtitles` (an ASS script) the frame
+    gets a text band under the picture and the script is burned into it."""
     durations = page_durations(audio, options)
     last = len(images) - 1
     size = options.size
+    width, height = options.frame(subtitles is not None)
     videos = []
     for index, image in enumerate(images):
         length = durations[index] + (options.fade if index < last else 0.0)
         if usable_image(image):
             stream = ffmpeg.input(str(image), loop=1, t=f"{length:.3f}", framerate=FPS).video
             stream = stream.filter("scale", size, size, force_original_aspect_ratio="decrease")
-            stream = stream.filter("pad", size, size, "(ow-iw)/2", "(oh-ih)/2", color=BACKGROUND)
+            top = f"({size}-ih)/2"
+            stream = stream.filter("pad", width, height, "(ow-iw)/2", top, color=BACKGROUND)
         else:
-            source = f"color=c={BACKGROUND}:s={size}x{size}:r={FPS}"
+            source = f"color=c={BACKGROUND}:s={width}x{height}:r={FPS}"
             # thread_queue_size only keeps ffmpeg-python from merging identical sources
             stream = ffmpeg.input(
                 source, f="lavfi", t=f"{length:.3f}", thread_queue_size=512 + index
@@ -114,6 +131,10 @@ def build_graph(
             duration=options.fade,
             offset=f"{offset:.3f}",
         )
+    if subtitles is not None:
+        font = find_korean_font()
+        fonts = {"fontsdir": str(font.folder)} if font else {}
+        video = video.filter("ass", str(subtitles), **fonts)
     sounds = []
     for index, path in enumerate(audio):
         length = f"{durations[index]:.3f}"
@@ -158,8 +179,13 @@ async def make_video(
     options: VideoOptions | None = None,
     *,
     timeout: float = 600.0,
+    texts: list[str] | None = None,
 ) -> Path:
     """Encode the book to `out` (through a temporary name); BookError says why it could not.
+
+    With `texts` (each page's text, the cover's with the title first) every page shows its
+    text under its picture, the sentence being read highlighted when the page's narration
+    has a timing sidecar (`page_N.json` beside `page_N.wav`).
 
     ffmpeg runs as an asyncio subprocess: it is killed (and its part file removed) when
     `timeout` passes or the awaiting task is cancelled, so no encode outlives its book.
@@ -172,22 +198,48 @@ async def make_video(
     options = options or VideoOptions()
     # A part file of its own per call: a retry never shares one with a cancelled attempt.
     part = out.with_name(f"{out.stem}.{uuid.uuid4().hex[:12]}.part.mp4")
-    command = ffmpeg.compile(build_graph(images, audio, part, options), cmd=ffmpeg_path)
-    try:
+    # The script goes to a folder of its own: its path needs no escaping in the filter graph.
+    with tempfile.TemporaryDirectory(prefix="storybot-book-") as scratch:
+        subtitles = None
+        if texts is not None:
+            subtitles = Path(scratch) / "pages.ass"
+            subtitles.write_text(subtitle_script(texts, audio, options), encoding="utf-8")
+        graph = build_graph(images, audio, part, options, subtitles)
         try:
-            result = await processes.run(command, timeout=timeout)
-        except TimeoutError:
-            raise BookError(f"ffmpeg did not finish the video within {timeout:g} s") from None
-        if result.returncode != 0:
-            raise BookError(f"ffmpeg could not make the video: {one_line(result.last_lines(3))}")
-        size = part.stat().st_size
-        if size > options.max_bytes:
-            log.warning(
-                "book video is %.1f MB, over the %.1f MB cap",
-                size / 2**20,
-                options.max_bytes / 2**20,
+            return await _encode(
+                ffmpeg.compile(graph, cmd=ffmpeg_path), part, out, options, timeout
             )
-        part.replace(out)
-        return out
-    finally:
-        part.unlink(missing_ok=True)  # gone already when the video was kept
+        finally:
+            part.unlink(missing_ok=True)  # gone already when the video was kept
+
+
+async def _encode(
+    command: list[str], part: Path, out: Path, options: VideoOptions, timeout: float
+) -> Path:
+    """Run ffmpeg's `command` into `part`, then keep it as `out`."""
+    try:
+        result = await processes.run(command, timeout=timeout)
+    except TimeoutError:
+        raise BookError(f"ffmpeg did not finish the video within {timeout:g} s") from None
+    if result.returncode != 0:
+        raise BookError(f"ffmpeg could not make the video: {one_line(result.last_lines(3))}")
+    size = part.stat().st_size
+    if size > options.max_bytes:
+        log.warning(
+            "book video is %.1f MB, over the %.1f MB cap", size / 2**20, options.max_bytes / 2**20
+        )
+    part.replace(out)
+    return out
+
+
+def subtitle_script(texts: list[str], audio: list[Path | None], options: VideoOptions) -> str:
+    """The ASS script of the pages' texts, timed as `build_graph` lays the pages out."""
+    durations = page_durations(audio, options)
+    texts = (list(texts) + [""] * len(audio))[: len(audio)]
+    pages, start = [], 0.0
+    for text, path, length in zip(texts, audio, durations, strict=True):
+        timed = read_sidecar(path) if audio_seconds(path) is not None and path else None
+        pages.append(PageText(text, start, start + length, timed))
+        start += length
+    width, height = options.frame(with_text=True)
+    return ass_script(pages, Band(width, height, top=options.size), find_korean_font())

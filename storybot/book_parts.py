@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from storybot.book import VideoOptions
+from storybot.engines.styles import Style
 from storybot.errors import StorybotError
 from storybot.models import PAGE_COUNT, Event, Page
 
@@ -35,6 +36,7 @@ class Painter(Protocol):
         seed: int,
         character_sheet: str = "",
         on_progress: ProgressCallback | None = None,
+        style: Style | None = None,
     ) -> Path: ...
 
     async def reachable(self) -> bool: ...
@@ -65,6 +67,9 @@ class PipelineOptions:
     make_video: bool = True
     video: VideoOptions = field(default_factory=VideoOptions)
     picture_size: tuple[int, int] = (1024, 1024)  # of the placeholder for a flagged picture
+    styles: dict[str, Style] = field(default_factory=dict)  # IMAGE_STYLES, by name
+    make_pdf: bool = True
+    pdf_font: Path | None = None  # BOOK_PDF_FONT; None: fontconfig finds a Korean font
 
 
 class Attempt:

@@ -9,19 +9,24 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from storybot.config import Settings
 from storybot.errors import ConfigError, StorybotError
 from storybot.logs import setup_logging
-from storybot.models import StoryRequest
+from storybot.models import AGE_BANDS, DEFAULT_AGE, StoryRequest
+
+if TYPE_CHECKING:
+    from storybot.engines.styles import Style
 
 log = logging.getLogger("storybot.cli")
 
 VOICES = [f"{kind}{n}" for kind in "MF" for n in range(1, 6)]
 FIELDS = ["era", "place", "characters", "topic"]
+STYLE_HELP = "picture style, a preset of IMAGE_STYLES, e.g. crayon (default: watercolor)"
+AGE_HELP = f"the children's age band: shorter pages for 3-5 (default: {DEFAULT_AGE})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     story = commands.add_parser("story", help="write a story with the LLM and print it")
     _add_fields(story)
+    story.add_argument("--age", choices=AGE_BANDS, default=DEFAULT_AGE, help=AGE_HELP)
     story.add_argument("--model", help="GGUF file or hf:<owner>/<repo>/<file> (LLM_MODEL)")
     story.add_argument("--server-url", help="use this llama-server (LLM_SERVER_URL)")
     story.add_argument("--seed", type=int, help="first seed (retries add one)")
@@ -43,9 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     make = commands.add_parser("make", help="make a whole book on this machine")
     _add_fields(make)
+    make.add_argument("--age", choices=AGE_BANDS, default=DEFAULT_AGE, help=AGE_HELP)
     make.add_argument("--voice", choices=VOICES, help="narrator, M1-M5 or F1-F5 (TTS_VOICE)")
     make.add_argument("--no-narration", action="store_true", help="pictures and text only")
     make.add_argument("--out", type=Path, help="also copy the finished book into this folder")
+    make.add_argument("--style", help=STYLE_HELP)
     make.set_defaults(run=run_make)
 
     image = commands.add_parser("image", help="paint one picture with ComfyUI")
@@ -54,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     image.add_argument("--workflow", type=Path, help="API-format workflow (COMFYUI_WORKFLOW)")
     image.add_argument("--seed", type=int, help="sampler seed (default: random)")
     image.add_argument("--comfyui-url", help="use this server instead of COMFYUI_URLS")
+    image.add_argument("--style", help=STYLE_HELP)
     image.set_defaults(run=run_image)
 
     say = commands.add_parser("say", help="narrate a text into a WAV file")
@@ -112,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def run_story(args: argparse.Namespace, settings: Settings) -> int:
     """Write one story; print each page as it arrives, then the stage time."""
     from storybot.story import StoryAuthor, WrittenStory, make_writer
+    from storybot.story.guard import make_guard
 
     overrides: dict[str, Any] = {"llm_model": args.model, "llm_server_url": args.server_url}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v})
@@ -123,6 +133,7 @@ async def run_story(args: argparse.Namespace, settings: Settings) -> int:
         timeout=settings.llm_timeout,
         seed=args.seed,
         safety_screen=settings.safety_screen,
+        guard=make_guard(settings, writer),
     )
     try:
         async for item in author.stream(request):
@@ -134,6 +145,8 @@ async def run_story(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"[{item.page.page}] {item.page.text}", flush=True)
     finally:
         await writer.close()
+        if author.guard is not None:
+            await author.guard.close()
     if args.json:
         print(json.dumps(written.story.model_dump(), ensure_ascii=False, indent=2))
     else:
@@ -154,10 +167,21 @@ def _request(args: argparse.Namespace) -> StoryRequest:
             characters=args.characters,
             topic=args.topic,
             language=args.language,
+            age=getattr(args, "age", DEFAULT_AGE),  # story and make have --age
         )
     except ValidationError as exc:
         error = exc.errors()[0]
         raise ConfigError(f"--{error['loc'][0]}: {error['msg']}") from None
+
+
+def _style(args: argparse.Namespace, settings: Settings) -> Style:
+    """The preset `--style` names, from the styles file; unknown names list the choices."""
+    from storybot.engines.styles import StyleError, load_styles, resolve_style
+
+    try:
+        return resolve_style(args.style, load_styles(settings.image_styles))
+    except StyleError as exc:
+        raise ConfigError(f"--style: {exc}") from None
 
 
 async def run_make(args: argparse.Namespace, settings: Settings) -> int:
@@ -168,7 +192,8 @@ async def run_make(args: argparse.Namespace, settings: Settings) -> int:
     from storybot.models import Done, Failed
     from storybot.service import BookMaker
 
-    request = _request(args)
+    style = _style(args, settings)
+    request = _request(args).model_copy(update={"style": style.name})
     maker = BookMaker.from_settings(settings)
     maker.wait_for_painter = False  # at a terminal, a painter that is down is said at once
     try:
@@ -204,9 +229,16 @@ async def run_image(args: argparse.Namespace, settings: Settings) -> int:
 
     from storybot.engines.image_pool import paint_command
 
+    style = _style(args, settings)
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     path = await paint_command(
-        args.prompt, args.out, settings, workflow=args.workflow, seed=seed, url=args.comfyui_url
+        args.prompt,
+        args.out,
+        settings,
+        workflow=args.workflow,
+        seed=seed,
+        url=args.comfyui_url,
+        style=style,
     )
     print(f"{path} (seed {seed})")
     return 0

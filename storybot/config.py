@@ -96,6 +96,7 @@ class Settings(BaseModel):
     # Images (ComfyUI)
     comfyui_urls: Annotated[list[str], BeforeValidator(_split_urls)] = ["http://127.0.0.1:8188"]
     comfyui_workflow: Path = PROJECT_ROOT / "workflows" / "flux_schnell.json"
+    image_styles: Path = PROJECT_ROOT / "workflows" / "styles.json"  # laid over the built-in
     image_width: int = Field(1024, ge=64, le=4096)
     image_height: int = Field(1024, ge=64, le=4096)
     image_steps: int = Field(4, ge=1, le=200)
@@ -144,6 +145,8 @@ class Settings(BaseModel):
     max_books_per_user: int = Field(1, ge=0)
     book_video: bool = True
     video_max_mb: float = Field(8.0, gt=0)
+    book_pdf: bool = True
+    book_pdf_font: OptionalPath = None  # a TTF/OTF/TTC with Hangul; empty = fontconfig's
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("comfyui_urls")
@@ -174,12 +177,24 @@ class Settings(BaseModel):
             raise ValueError(f"{url!r} is not an http(s) URL")
         return url.rstrip("/") if url else url
 
-    @field_validator("llm_grammar", "comfyui_workflow")
+    @field_validator("llm_grammar", "comfyui_workflow", "image_styles")
     @classmethod
     def _project_relative(cls, path: Path) -> Path:
         # `grammars/…` in .env means the project's folder when run from elsewhere.
         if not path.is_absolute() and not path.exists() and (PROJECT_ROOT / path).exists():
             return PROJECT_ROOT / path
+        return path
+
+    @field_validator("image_styles")
+    @classmethod
+    def _styles_load(cls, path: Path) -> Path:
+        # A bad styles file stops start-up here, naming the style and key, not at a /story.
+        from storybot.engines.styles import StyleError, load_styles
+
+        try:
+            load_styles(path)
+        except StyleError as exc:
+            raise ValueError(str(exc)) from None
         return path
 
     @field_validator("field_words_file")

@@ -20,6 +20,12 @@ class StoryError(StorybotError):
     """The story could not be written: invalid output after every retry, or no LLM."""
 
 
+class UnsafeRequestError(StoryError):
+    """The safety guard (a model's second look) refused the request itself."""
+
+    code = "unsafe_request"
+
+
 class UnsafeStoryError(StoryError):
     """Every attempt wrote something the safety screen refuses; nothing of it was shown."""
 

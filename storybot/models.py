@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -19,6 +19,11 @@ PAGE_COUNT = 5
 """Page 0 is the cover (title and one line); pages 1 to 4 are the panels."""
 
 FieldText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+AgeBand = Literal["3-5", "4-8", "7-10"]
+"""The children a book is for, in years; the prompt and the grammar's page bounds follow it."""
+AGE_BANDS: tuple[AgeBand, ...] = get_args(AgeBand)
+DEFAULT_AGE: AgeBand = "4-8"
 
 
 class FieldType(StrEnum):
@@ -68,6 +73,10 @@ class StoryRequest(BaseModel):
     language: Language = "ko"
     voice: Voice | None = None
     narration: bool = True
+    # A preset of IMAGE_STYLES; checked where the request is made, since the presets are
+    # the operator's file, which this model does not read.
+    style: str = Field("watercolor", min_length=1, max_length=32)
+    age: AgeBand = DEFAULT_AGE
 
 
 class Page(BaseModel):

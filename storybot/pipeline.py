@@ -23,7 +23,6 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from storybot.book import BookError, make_video
 from storybot.book_parts import (
     Attempt,
     Emit,
@@ -35,8 +34,10 @@ from storybot.book_parts import (
     ready_prefix,
 )
 from storybot.engines.placeholder import write_placeholder
+from storybot.engines.styles import DEFAULT_STYLE, Style, default_style
 from storybot.engines.tts import Narrator
-from storybot.errors import StoryError
+from storybot.errors import StorybotError, StoryError
+from storybot.keepsakes import make_keepsakes
 from storybot.logs import timing
 from storybot.models import (
     PAGE_COUNT,
@@ -85,6 +86,15 @@ class BookPipeline:
         CancelledError when cancelled; either way the files already accepted are kept."""
         await _Book(self, record, emit).make()
 
+    async def redraw(self, record: RunRecord, index: int, emit: Emit) -> None:
+        """Repaint page `index` of a made book with a new seed; the rest is kept. The old
+        read-along video no longer matches, so it is removed (remade on request)."""
+        await _Book(self, record, emit).redraw(index)
+
+    async def remake_keepsakes(self, record: RunRecord) -> None:
+        """The read-along video and the PDF again, from the run's files (after a redraw)."""
+        await make_keepsakes(self.store, record, self.options)
+
 
 class _Book:
     """One book being made (the state of one `BookPipeline.make` call)."""
@@ -111,11 +121,11 @@ class _Book:
             await self._make_parts()
         except BaseExceptionGroup as group:  # say what went wrong, not "errors in a TaskGroup"
             raise first_error(group) from None
-        self.store.clear_drafts(record.run_id)
+        # The drafts stay until the run's next start (or retention): a renderer may still be
+        # reading one an event named; the accepted ones are hard links, so they cost no space.
         if all(info.image_failed for info in record.pages):
             raise NoPicturesError(f"no picture could be painted ({self.last_image_error})")
-        if self.options.make_video:
-            await self._make_video()
+        await make_keepsakes(self.store, record, self.options)
 
     async def _make_parts(self) -> None:
         """The story, every picture and every narration, under one task group."""
@@ -247,6 +257,11 @@ class _Book:
                 await self._set_stage(Stage.for_image(page.page))
                 await self._paint(attempt, page)
 
+    def _style(self) -> Style:
+        """The requested look; watercolor for a style an operator has since removed."""
+        styles = self.options.styles
+        return styles.get(self.record.request.style) or styles.get(DEFAULT_STYLE, default_style())
+
     def _has_image(self, index: int) -> bool:
         info = self.record.pages[index]
         painted = info.image_path is not None and info.image_path.is_file()
@@ -272,6 +287,7 @@ class _Book:
                     seed=seed,
                     character_sheet=attempt.sheet,
                     on_progress=progress,
+                    style=self._style(),
                 )
 
         error: Exception | None = None
@@ -376,6 +392,9 @@ class _Book:
 
     def _promote_audio(self, index: int, draft: Path, *, announce: bool = True) -> None:
         final = self.store.promote(draft, self.store.audio_path(self.record.run_id, index))
+        timings = draft.with_suffix(".json")  # each sentence's start and end, for the video
+        if timings.is_file():
+            self.store.promote(timings, final.with_suffix(".json"))
         self.record.pages[index].audio_path = final
         self.record.ready_max_audio_page = ready_prefix(
             [p.audio_path is not None for p in self.record.pages]
@@ -383,23 +402,28 @@ class _Book:
         if announce:
             self._emit(PageAudio(page=index, path=final), True)
 
-    # --- the end -----------------------------------------------------------------------
-
-    async def _make_video(self) -> None:
-        pages = self.record.pages
+    async def redraw(self, index: int) -> None:
+        record, story = self.record, self.record.story
+        if story is None:
+            raise StorybotError("this book has no story to draw")
+        attempt = Attempt(0, self.store.attempt_dir(record.run_id, "redraw"), "")
+        attempt.sheet, attempt.title = story.character_sheet, story.title
+        attempt.accepted.set()
+        seed, warnings = record.image_seed, list(record.warnings)
+        record.image_seed = random.randrange(2**32)  # a new look for this page only
         try:
-            with timing(log, "read-along video"):
-                await make_video(
-                    [p.image_path for p in pages],
-                    [p.audio_path for p in pages],
-                    self.store.video_path(self.record.run_id),
-                    self.options.video,
-                    timeout=self.options.video_timeout,
-                )
-        except (BookError, TimeoutError) as exc:
-            reason = str(exc) or "it took too long"
-            log.warning("No read-along video: %s", reason)
-            self.record.warnings.append(f"no read-along video ({reason})")
+            await self._set_stage(Stage.for_image(index))
+            record.pages[index].image_failed = False
+            await self._paint(attempt, story.pages[index])
+        finally:
+            record.image_seed = seed
+        if record.pages[index].image_failed:  # the old picture is still there: keep it
+            record.pages[index].image_failed, record.warnings = False, warnings
+            raise StorybotError(f"page {index} could not be painted again")
+        self.store.video_path(record.run_id).unlink(missing_ok=True)
+        (self.store.run_dir(record.run_id) / "book.pdf").unlink(missing_ok=True)
+
+    # --- the end -----------------------------------------------------------------------
 
     async def _set_stage(self, stage: Stage) -> None:
         self.record.stage = stage

@@ -53,7 +53,19 @@ CREATE INDEX IF NOT EXISTS runs_by_requester ON runs (requester_id, run_id);
 
 IMAGE_NAMES = ["cover.png"] + [f"panel_{i}.png" for i in range(1, PAGE_COUNT)]
 AUDIO_NAMES = [f"page_{i}.wav" for i in range(PAGE_COUNT)]
-OUTPUT_NAMES = (*IMAGE_NAMES, *AUDIO_NAMES, "story.json", "book.mp4")
+# The Opus copies the bot sends (storybot/bot/media.py) live beside their WAVs.
+COMPACT_AUDIO_NAMES = [name.replace(".wav", ".ogg") for name in AUDIO_NAMES]
+# Each narration's sentence timings (for the read-along video) beside its WAV.
+TIMING_NAMES = [name.replace(".wav", ".json") for name in AUDIO_NAMES]
+OUTPUT_NAMES = (
+    *IMAGE_NAMES,
+    *AUDIO_NAMES,
+    *COMPACT_AUDIO_NAMES,
+    *TIMING_NAMES,
+    "story.json",
+    "book.mp4",
+    "book.pdf",
+)
 ACTIVE = (Status.QUEUED, Status.RUNNING)
 QUIET_BEFORE_PRUNE = timedelta(hours=1)
 """Retention leaves alone a run touched this recently (a retry or a 📬 counts as a touch)."""

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from storybot.book import VideoOptions
 from storybot.config import Settings
+from storybot.engines.styles import load_styles
 from storybot.errors import StorybotError
 from storybot.logs import run_context
 from storybot.models import (
@@ -32,6 +33,7 @@ from storybot.runs import RunRecord, RunStore
 from storybot.safety import screen
 from storybot.scheduler import Scheduler, Ticket
 from storybot.story import StoryAuthor
+from storybot.story.guard import make_guard
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,9 @@ class BookRun:
     run's end (state saved, stream closed, slot released) is synchronous code in the task's
     last `finally`, so no cancellation can skip it."""
 
-    def __init__(self, record: RunRecord) -> None:
+    def __init__(self, record: RunRecord, *, redraw: int | None = None) -> None:
         self.record = record
+        self.redraw = redraw  # the page being painted again, for a redraw of a made book
         self._events: asyncio.Queue[Event | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._cancel_requested = False
@@ -138,11 +141,14 @@ class BookMaker:
 
         store = RunStore(settings.data_dir)
         writer = make_writer(settings)
+        styles = load_styles(settings.image_styles)
         author = StoryAuthor(
             writer,
             retries=settings.llm_retries,
             timeout=settings.llm_timeout,
             safety_screen=settings.safety_screen,
+            guard=make_guard(settings, writer),
+            style_labels={name: style.label_en for name, style in styles.items()},
         )
         painter = painter or ComfyPool.from_settings(settings)
         options = PipelineOptions(
@@ -150,6 +156,9 @@ class BookMaker:
             make_video=settings.book_video,
             video=VideoOptions(max_bytes=int(settings.video_max_mb * 2**20)),
             picture_size=(settings.image_width, settings.image_height),
+            styles=styles,
+            make_pdf=settings.book_pdf,
+            pdf_font=settings.book_pdf_font,
         )
         pipeline = BookPipeline(
             store,
@@ -203,6 +212,31 @@ class BookMaker:
         self.scheduler.check_user(record.requester_id)
         return self._queue(self.store.reset_for_retry(record))
 
+    def redraw(self, run_id: str, page: int) -> BookRun:
+        """Paint one page of a finished book again with a new seed; it waits its turn in the
+        guild's line like a book, and the rest of the book is kept."""
+        record = self.store.get(run_id)
+        if record is None or record.story is None or record.status is not Status.DONE:
+            raise StorybotError("only a finished book can have a page drawn again")
+        if run_id in self.jobs:
+            raise StorybotError("this book is still being made")
+        if not 0 <= page < len(record.pages):
+            raise StorybotError(f"there is no page {page}")
+        self.scheduler.check_user(record.requester_id)
+        return self._queue(record, redraw=page)
+
+    async def remake_keepsakes(self, run_id: str) -> None:
+        """The read-along video and PDF again if a redraw removed them (before sending)."""
+        record = self.store.get(run_id)
+        if record is None or record.story is None or run_id in self.jobs:
+            return
+        options, folder = self.pipeline.options, self.store.run_dir(run_id)
+        stale = (options.make_video and not (folder / "book.mp4").is_file()) or (
+            options.make_pdf and not (folder / "book.pdf").is_file()
+        )
+        if stale:
+            await self.pipeline.remake_keepsakes(record)
+
     def cancel(self, run_id: str) -> CancelOutcome:
         """Stop a queued or running book; pressing again, or after the end, does nothing."""
         run = self.jobs.get(run_id)
@@ -214,9 +248,9 @@ class BookMaker:
         """At start-up: runs a crash left behind become INTERRUPTED (tell their requesters)."""
         return self.store.recover()
 
-    def _queue(self, record: RunRecord) -> BookRun:
+    def _queue(self, record: RunRecord, *, redraw: int | None = None) -> BookRun:
         """Take the run's place in line at once (no await before it), then make it."""
-        run = BookRun(record)
+        run = BookRun(record, redraw=redraw)
         ticket = self.scheduler.enqueue(
             record.run_id,
             guild_id=record.guild_id,
@@ -251,7 +285,10 @@ class BookMaker:
                 async with self.scheduler.hold(ticket):
                     started = time.perf_counter()
                     await self._painter_ready(run, emit)
-                    await self.pipeline.make(record, emit)
+                    if run.redraw is None:
+                        await self.pipeline.make(record, emit)
+                    else:
+                        await self.pipeline.redraw(record, run.redraw, emit)
                 status, error = Status.DONE, ""
         except asyncio.CancelledError:
             status = Status.INTERRUPTED if run._interrupted else Status.CANCELLED
@@ -285,7 +322,8 @@ class BookMaker:
         record = run.record
         record.status = status
         record.error = error or None
-        record.timings["total"] = round(seconds, 3)
+        if run.redraw is None:
+            record.timings["total"] = round(seconds, 3)
         book = self.store.book(record) if status is Status.DONE else None
         event: Event
         if book is not None:
@@ -297,6 +335,9 @@ class BookMaker:
             event = Cancelled()
         else:
             event = Failed(error=error, stage=record.stage, code=code)
+        if run.redraw is not None:  # a redraw that did not work leaves the book as it was
+            record.status, record.error = Status.DONE, None
+            record.timings.pop("total", None)
         try:
             self.store.save(record)
         except Exception:  # the stream must still end
@@ -345,6 +386,8 @@ class BookMaker:
         await asyncio.gather(*self._chores, return_exceptions=True)
         pipeline = self.pipeline
         closers = [pipeline.author.writer.close(), pipeline.painter.close()]
+        if pipeline.author.guard is not None:
+            closers.append(pipeline.author.guard.close())
         if pipeline.narrator is not None:
             closers.append(pipeline.narrator.close())
         for result in await asyncio.gather(*closers, return_exceptions=True):

@@ -30,6 +30,7 @@ import pytest
 from storybot.bot.client import StoryBot, point_discord_at
 from storybot.bot.i18n import TEXTS, text
 from storybot.config import Settings
+from storybot.models import StoryRequest
 from storybot.runs import RunStore
 from tests.fake_comfyui import FakeComfyUI
 from tests.fake_discord import EPHEMERAL, FakeDiscord, FakeInteraction, FakeMessage, FakeUser
@@ -146,6 +147,16 @@ class Harness:
         )
         return msg
 
+    def stored_request(self, run_id: str) -> StoryRequest:
+        """The request a run was saved with, read back from the data folder."""
+        store = RunStore(self.data_dir)
+        try:
+            record = store.get(run_id)
+        finally:
+            store.close()
+        assert record is not None
+        return record.request
+
     def run_id_in_store(self, msg: FakeMessage) -> str:
         """The run a book message belongs to, from the data folder (its buttons may be gone)."""
         store = RunStore(self.data_dir)
@@ -233,14 +244,6 @@ class Harness:
 
 
 @pytest.fixture
-async def comfy() -> AsyncIterator[FakeComfyUI]:
-    server = FakeComfyUI()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
     server = FakeDiscord()
     await server.start()
@@ -271,6 +274,9 @@ async def harness(
         "data_dir": tmp_path / "data",
         "comfyui_urls": comfy.url,
         "llm_model": str(tiny_gguf),
+        # The tiny random-weight model's guard verdict is noise (it refuses everything); the
+        # guard runs in the tests that use the llama-server stand-in, which answers "safe".
+        "safety_guard": "off",
         "llm_n_ctx": 4096,
         "llm_max_tokens": 2000,
         "llm_threads": 1,
@@ -282,6 +288,7 @@ async def harness(
         "stt_language": "en",
         "stt_threads": 1,
         "book_video": False,
+        "book_pdf": False,  # like the MP4: on in the tests that look at them
     }
     errors = ErrorLog()
     loggers = [logging.getLogger(name) for name in ("storybot", "discord")]

@@ -7,6 +7,7 @@ import pytest
 
 from storybot.config import PROJECT_ROOT
 from storybot.models import StoryRequest
+from tests.fake_comfyui import FakeComfyUI
 from tests.fake_llama_server import FakeLlamaServer
 from tests.tiny_gguf import build_tiny_gguf
 from tests.tiny_supertonic import build_tiny_supertonic
@@ -44,3 +45,12 @@ async def llama_server() -> AsyncIterator[FakeLlamaServer]:
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+async def comfy() -> AsyncIterator[FakeComfyUI]:
+    """The ComfyUI stand-in, on a free loopback port."""
+    fake = FakeComfyUI()
+    await fake.start()
+    yield fake
+    await fake.stop()

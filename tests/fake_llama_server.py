@@ -32,6 +32,9 @@ class Reply:
 @dataclass
 class FakeLlamaServer:
     replies: list[Reply] = field(default_factory=list)
+    # The safety guard's questions (a verdict grammar or schema) are answered from here, so a
+    # script of stories is not consumed by them; when it runs out, the verdict is "safe".
+    verdicts: list[Reply] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     runner: web.AppRunner | None = None
     url: str = ""
@@ -58,7 +61,10 @@ class FakeLlamaServer:
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(body)
-        reply = self.replies.pop(0) if self.replies else Reply(status=500, error="no reply")
+        if asks_for_a_verdict(body):
+            reply = self.verdicts.pop(0) if self.verdicts else Reply(SAFE_VERDICT)
+        else:
+            reply = self.replies.pop(0) if self.replies else Reply(status=500, error="no reply")
         if reply.status != 200:
             error = {"code": reply.status, "message": reply.error, "type": "server_error"}
             return web.json_response({"error": error}, status=reply.status)
@@ -107,3 +113,13 @@ class FakeLlamaServer:
         await response.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())
         await response.write_eof()
         return response
+
+
+SAFE_VERDICT = '{"safe": true, "category": "none"}'
+
+
+def asks_for_a_verdict(body: dict[str, Any]) -> bool:
+    """A guard question: its grammar or schema has the verdict's `safe` and `category`."""
+    grammar = str(body.get("grammar") or "")
+    schema = json.dumps([body.get("response_format"), body.get("json_schema")])
+    return ("safe" in grammar and "category" in grammar) or '"safe"' in schema

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -28,10 +27,10 @@ from storybot.models import (
     StoryRequest,
     Waiting,
 )
-from storybot.runs import AUDIO_NAMES, IMAGE_NAMES
+from storybot.runs import AUDIO_NAMES, IMAGE_NAMES, TIMING_NAMES
 from storybot.service import BookMaker, CancelOutcome
-from tests.fake_comfyui import FakeComfyUI
-from tests.fake_llama_server import FakeLlamaServer, Reply
+from tests.fake_comfyui import FakeComfyUI, free_port
+from tests.fake_llama_server import FakeLlamaServer, Reply, asks_for_a_verdict
 from tests.stories import dumps, story, with_page
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
@@ -46,20 +45,6 @@ def request(**changes: object) -> StoryRequest:
     }
     values.update(changes)
     return StoryRequest(**values)  # type: ignore[arg-type]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-async def comfy() -> AsyncIterator[FakeComfyUI]:
-    fake = FakeComfyUI()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture
@@ -95,6 +80,11 @@ async def maker_factory(tmp_path: Path, tiny_supertonic: Path) -> AsyncIterator:
     for maker in made:
         async with asyncio.timeout(60):  # close() always returns
             await maker.close()
+
+
+def stories_asked(llm: FakeLlamaServer) -> int:
+    """Requests for a story (not the guard's questions)."""
+    return sum(not asks_for_a_verdict(body) for body in llm.requests)
 
 
 def replies(*stories: dict, delay: float = 0.0) -> list[Reply]:
@@ -257,7 +247,7 @@ async def test_retry_after_a_cancelled_story_makes_everything_from_the_new_story
     assert not any("grey wolf" in p for p in new_prompts)
     # Every file in the folder belongs to the accepted story.
     names = {p.name for p in folder.iterdir()}
-    assert names == {*IMAGE_NAMES, *AUDIO_NAMES, "story.json"}
+    assert names == {*IMAGE_NAMES, *AUDIO_NAMES, *TIMING_NAMES, "story.json", "book.pdf"}
 
 
 async def test_a_superseded_attempt_leaves_nothing_in_the_run_folder(
@@ -329,7 +319,7 @@ async def test_painter_down_waits_visibly_and_starts_when_it_is_back(
                 if isinstance(event, Waiting):
                     assert event.reason == "painter_down"
                     await asyncio.sleep(0.5)
-                    assert llm.requests == []  # still waiting
+                    assert llm.requests == []  # still waiting: not even the guard asked
                     await comfy.start(port)  # the painter comes back
     finally:
         await comfy.stop()
@@ -365,7 +355,7 @@ async def test_a_book_without_a_single_picture_fails_with_retry(
     comfy.fail_class = None
     again = await collect(maker.retry(record.run_id).events())
     assert isinstance(again[-1], Done)
-    assert len(llm.requests) == 1 and not any(isinstance(e, PageAudio) for e in again)
+    assert stories_asked(llm) == 1 and not any(isinstance(e, PageAudio) for e in again)
 
 
 # --- shutdown ------------------------------------------------------------------------------
@@ -422,3 +412,78 @@ async def test_a_flagged_picture_is_repainted_then_replaced_by_a_placeholder(
     again = await collect(maker.submit(request(), requester_id=2).events())
     assert isinstance(again[-1], Done) and not again[-1].book.warnings
     assert maker.store.get(again[-1].book.run_id).timings["picture_check_0"] >= 0  # type: ignore[union-attr]
+
+
+# --- issue 10: a model's second look at the request and at the story --------------------------
+
+UNSAFE = '{"safe": false, "category": "violence"}'
+SAFE = '{"safe": true, "category": "none"}'
+
+
+async def test_the_guard_refuses_a_request_before_any_story_is_written(
+    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+) -> None:
+    llm.replies = replies(story())
+    llm.verdicts = [Reply(UNSAFE)]
+    maker: BookMaker = maker_factory(comfy.url, llm.url)  # SAFETY_GUARD=llm (the default)
+    events = await collect(maker.submit(request(), requester_id=1).events())
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.code == "unsafe_request"
+    assert len(llm.requests) == 1 and "조선시대" in str(llm.requests[0]["messages"])
+    assert comfy.prompts == [] and not any(isinstance(e, PageAudio) for e in events)
+
+
+async def test_a_story_the_guard_refuses_is_rewritten(
+    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+) -> None:
+    first = with_page(story(), 1, text="호랑이와 토끼가 궁궐 마당에서 술래잡기를 했어요.")
+    llm.replies = replies(first, story())
+    llm.verdicts = [Reply(SAFE), Reply(UNSAFE), Reply(SAFE)]  # request, story 1, story 2
+    maker: BookMaker = maker_factory(comfy.url, llm.url, book_video=False)
+    events = await collect(maker.submit(request(), requester_id=1).events())
+    done = events[-1]
+    assert isinstance(done, Done)
+    assert done.book.story.pages[1].text == story()["pages"][1]["text"]  # the second story
+    assert llm.verdicts == [] and stories_asked(llm) == 2
+
+
+# --- issue 14: styles reach ComfyUI; one page drawn again -------------------------------------
+
+
+async def test_the_requested_style_reaches_every_picture(
+    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+) -> None:
+    from storybot.engines.styles import load_styles
+
+    llm.replies = replies(story())
+    maker: BookMaker = maker_factory(comfy.url, llm.url, book_video=False)
+    events = await collect(maker.submit(request(style="minhwa"), requester_id=1).events())
+    assert isinstance(events[-1], Done)
+    minhwa = load_styles()["minhwa"]
+    assert len(comfy.prompts) == 5 and all(minhwa.prefix in str(p) for p in comfy.prompts)
+    asked = [body for body in llm.requests if not asks_for_a_verdict(body)]
+    assert minhwa.label_en in str(asked[0]["messages"])  # the writer knows the look too
+
+
+async def test_redraw_paints_one_page_again_and_keeps_the_rest(
+    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+) -> None:
+    llm.replies = replies(story())
+    maker: BookMaker = maker_factory(comfy.url, llm.url)
+    first = await collect(maker.submit(request(), requester_id=1).events())
+    book = first[-1]
+    assert isinstance(book, Done) and book.book.video is not None
+    run_id = book.book.run_id
+    pictures = [p.read_bytes() for p in book.book.images if p is not None]
+    painted = len(comfy.prompts)
+    again = await collect(maker.redraw(run_id, 3).events())
+    assert isinstance(again[-1], Done)
+    assert len(comfy.prompts) == painted + 1  # one page, not the book
+    record = maker.store.get(run_id)
+    assert record is not None and record.status is Status.DONE
+    now = [p.image_path.read_bytes() for p in record.pages if p.image_path is not None]
+    assert now[3] != pictures[3] and now[:3] + now[4:] == pictures[:3] + pictures[4:]
+    assert not maker.store.video_path(run_id).exists()  # stale: remade when the book is sent
+    await maker.remake_keepsakes(run_id)
+    assert maker.store.video_path(run_id).is_file()
+    assert_free(maker, 1)

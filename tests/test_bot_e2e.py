@@ -13,9 +13,10 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import ffmpeg
 import pytest
 
-from storybot.models import Status, StoryRequest
+from storybot.models import Status, Story, StoryRequest
 from storybot.runs import RunStore
 from tests.fake_discord import EPHEMERAL, FakeMessage
 from tests.fake_llama_server import FakeLlamaServer, Reply
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.skipif(
 
 FULL = {"era": "조선시대", "place": "궁궐", "characters": "호랑이, 토끼", "topic": "우정"}
 PAGE_FILES = {"cover.png", *(f"panel_{i}.png" for i in range(1, 5))}
-PAGE_FILES |= {f"page_{i}.wav" for i in range(5)}
+PAGE_FILES |= {f"page_{i}.ogg" for i in range(5)}  # narration as Opus in Ogg
 PATCH_MESSAGE = "PATCH /channels/{channel_id}/messages/{message_id}"
 ONLY_OWNER = "🙅 Only the person who asked for this book"
 
@@ -44,7 +45,7 @@ ONLY_OWNER = "🙅 Only the person who asked for this book"
 async def test_story_with_all_options_grows_a_book_and_dms_it(harness: Harness) -> None:
     fake = harness.fake
     harness.comfy.step_delay = 0.15  # a picture takes 0.6 s: the book grows over many edits
-    await harness.start(book_video=True)
+    await harness.start(book_video=True, book_pdf=True)
     inter = await fake.invoke_command("story", FULL, user=fake.alice)
     response = await inter.response()
     assert response["type"] == 5 and not inter.failed  # deferred within 3 s
@@ -55,13 +56,26 @@ async def test_story_with_all_options_grows_a_book_and_dms_it(harness: Harness) 
     await harness.said(inter, lambda c: c.startswith("📖") and str(book.id) in c)
     await harness.finished(book)
 
-    embed = book.embed
+    embed = book.embed  # the header: title, progress, status
     assert embed is not None and embed["title"] != "📖 새 그림책 만들기"
-    assert embed["description"].startswith("**4쪽**")  # the newest page's text
     assert "■■■■■ 5/5" in book.text and "✅ 완성! DM으로 책을 보냈어요." in book.text
     assert sorted(book.attachment_names) == sorted(PAGE_FILES) and len(book.attachments) == 10
     assert book.buttons == []  # done and delivered: nothing left to press
+    # The whole story reads top to bottom: one embed per page, its text and its picture.
+    run_id = harness.run_id_in_store(book)
+    written = _story(harness, run_id)
+    assert embed["title"] == written.title
+    pages = book.embeds[1:]
+    assert [e["title"] for e in pages] == ["표지", "1쪽", "2쪽", "3쪽", "4쪽"]
+    assert [e["description"] for e in pages] == [p.text for p in written.pages]
+    urls = {a.filename: a.url for a in book.attachments}
+    names = ["cover.png", *(f"panel_{i}.png" for i in range(1, 5))]
+    assert [e["image"]["url"] for e in pages] == [urls[name] for name in names]
+    assert all("url" not in e for e in pages)  # no shared url: Discord would merge them
+    _assert_opus_smaller_than_wav(book, harness.data_dir / "outputs" / run_id, harness.data_dir)
     # Pages were added as they came, and no edit dropped the files before it.
+    shown = [len(r.embeds) for r in book.revisions]  # the tiny model writes in a blink
+    assert len(set(shown)) >= 2 and shown[-1] == 6, shown
     grown = [r.attachments for r in book.revisions]
     assert len({len(names) for names in grown}) >= 4, grown
     for before, after in itertools.pairwise(grown):
@@ -77,12 +91,14 @@ async def test_story_with_all_options_grows_a_book_and_dms_it(harness: Harness) 
     mp4 = await fake.wait_for_dm(fake.alice, lambda m: "book.mp4" in m.attachment_names)
     *pages, last = fake.dms(fake.alice)
     assert last is mp4 and len(pages) == 5
+    assert "book.pdf" in mp4.attachment_names  # the book to keep rides with the video
+    assert mp4.attachments[mp4.attachment_names.index("book.pdf")].data.startswith(b"%PDF")
     assert embed["title"] in pages[0].content and embed["title"] in mp4.content
     for index, page in enumerate(pages):
         image = "cover.png" if index == 0 else f"panel_{index}.png"
-        assert page.attachment_names == [image, f"page_{index}.wav"]
+        assert page.attachment_names == [image, f"page_{index}.ogg"]
         assert page.attachments[0].data.startswith(b"\x89PNG")
-        assert page.attachments[1].data[:4] == b"RIFF"
+        assert page.attachments[1].data[:4] == b"OggS"
         assert re.match(r"\*\*(표지|\d쪽)\*\* — \S", page.content), page.content
     assert harness.channel_messages() == [book]  # nothing else in the channel
 
@@ -90,7 +106,6 @@ async def test_story_with_all_options_grows_a_book_and_dms_it(harness: Harness) 
     books = await fake.invoke_command("books", user=fake.alice)
     listing = await books.wait(lambda i: i.original)
     assert listing.flags & EPHEMERAL and embed["title"] in listing.text
-    run_id = harness.run_id_in_store(book)
     menu = harness.select_menu(listing)
     assert [o["value"] for o in menu["options"]] == [run_id]
     pick = await fake.select(listing.id, menu["custom_id"], [run_id], user=fake.alice)
@@ -98,6 +113,33 @@ async def test_story_with_all_options_grows_a_book_and_dms_it(harness: Harness) 
     assert len(fake.dms(fake.alice)) == 12
     others = await fake.invoke_command("books", user=fake.bob)
     assert "no books yet" in (await others.wait(lambda i: i.original)).content
+
+
+def _story(harness: Harness, run_id: str) -> Story:
+    store = RunStore(harness.data_dir)
+    try:
+        record = store.get(run_id)
+    finally:
+        store.close()
+    assert record is not None and record.story is not None
+    return record.story
+
+
+def _assert_opus_smaller_than_wav(book: FakeMessage, outputs: Path, scratch: Path) -> None:
+    """Each narration on the message is Opus in Ogg, decodes, lasts as long as its WAV (kept
+    on disk) and is much smaller."""
+    for index in range(5):
+        voice = next(a for a in book.attachments if a.filename == f"page_{index}.ogg")
+        assert voice.content_type == "audio/ogg" and voice.data[:4] == b"OggS"
+        played = scratch / f"heard_{index}.ogg"
+        played.write_bytes(voice.data)
+        info = ffmpeg.probe(str(played))
+        assert [s["codec_name"] for s in info["streams"]] == ["opus"]
+        wav = outputs / f"page_{index}.wav"
+        seconds = float(ffmpeg.probe(str(wav))["format"]["duration"])
+        assert float(info["format"]["duration"]) == pytest.approx(seconds, abs=0.1)
+        assert len(voice.data) < wav.stat().st_size / 4
+        played.unlink()
 
 
 # -- the story builder: typed in a modal, spoken in a voice message -----------------------------

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(
 
 FULL = {"era": "조선시대", "place": "궁궐", "characters": "호랑이, 토끼", "topic": "우정"}
 PAGE_FILES = {"cover.png", *(f"panel_{i}.png" for i in range(1, 5))}
-PAGE_FILES |= {f"page_{i}.wav" for i in range(5)}
+PAGE_FILES |= {f"page_{i}.ogg" for i in range(5)}  # narration as Opus in Ogg
 
 
 async def test_double_cancel_then_a_new_story_from_the_same_user(harness: Harness) -> None:
@@ -190,7 +190,7 @@ async def test_an_unsafe_story_never_reaches_discord(
     writer = FakeLlamaServer(replies=[unsafe] * attempts_unsafe + [Reply(dumps(story()))])
     await writer.start()
     try:
-        await harness.start(llm_server_url=writer.url)
+        await harness.start(llm_server_url=writer.url, safety_guard="llm")  # all layers on
         await fake.invoke_command("story", FULL, user=fake.alice)
         book = await harness.book_message()
         if attempts_unsafe == 3:  # every attempt (LLM_RETRIES=2) was unsafe: a friendly failure
@@ -204,3 +204,68 @@ async def test_an_unsafe_story_never_reaches_discord(
         await writer.stop()
     said = _everything_said(harness)
     assert "찔러" not in said and "피가" not in said
+
+
+# -- issue 14: redraw one page -------------------------------------------------------------------
+
+
+async def test_redraw_one_page_in_place_then_the_dm_copy_on_request(harness: Harness) -> None:
+    fake, comfy = harness.fake, harness.comfy
+    await harness.start(book_video=True, book_pdf=True)
+    await fake.invoke_command("story", FULL, user=fake.alice)
+    book = await harness.finished(await harness.book_message())
+    run_id = harness.run_id_of(book)
+    menu = f"storybot:redraw:{run_id}"
+    assert [o["value"] for o in harness.select_menu(book)["options"]] == list("01234")
+
+    def picture(name: str) -> bytes:
+        return next(a.data for a in book.attachments if a.filename.startswith(name))
+
+    before, others = picture("panel_2"), {n: picture(n) for n in ("cover", "panel_1")}
+    painted = len(comfy.prompts)
+    refused = await fake.select(book.id, menu, ["2"], user=fake.bob)  # not the requester
+    assert (await refused.wait(lambda i: i.original)).content.startswith("🙅")
+    press = await fake.select(book.id, menu, ["2"], user=fake.alice)
+    await harness.said(press, lambda c: c.startswith("🎨 2쪽 그림을 새로 그렸어요"), timeout=60)
+    assert len(comfy.prompts) == painted + 1  # one page, not the book
+    assert picture("panel_2") != before  # a new seed, a new picture, in place
+    assert {n: picture(n) for n in ("cover", "panel_1")} == others  # the rest is kept
+    assert len(book.attachments) == len(set(book.attachment_names))
+    dms_before = len(fake.dms(fake.alice))
+    deliver = await fake.click_button(book.id, f"storybot:dm:{run_id}", user=fake.alice)
+    # The MP4 and PDF are made again first: seconds, more on a busy machine.
+    await harness.said(deliver, lambda c: c.startswith("📬"), timeout=120)
+    assert len(fake.dms(fake.alice)) > dms_before  # the new copy, with a new read-along video
+    folder = harness.data_dir / "outputs" / run_id
+    assert (folder / "book.mp4").is_file() and (folder / "book.pdf").is_file()  # remade
+
+
+async def test_an_untouched_story_builder_closes_after_30_minutes(harness: Harness) -> None:
+    import time
+
+    from storybot.bot.builder import BUILDER_TIMEOUT
+
+    fake = harness.fake
+    bot = await harness.start()
+    await fake.invoke_command("story", {"era": "조선시대"}, user=fake.alice)
+    builder = await harness.builder_message()
+    cog = bot.get_cog("StoryCog")
+    assert cog is not None and len(cog.builders) == 1
+    assert await cog.expire_idle(time.monotonic() + BUILDER_TIMEOUT / 2) == []  # not yet
+    expired = await cog.expire_idle(time.monotonic() + BUILDER_TIMEOUT + 1)  # 30 minutes on
+    assert len(expired) == 1 and cog.builders == {} and cog.answers == {}
+    await fake.wait_for(lambda: builder.content.startswith("⌛"), timeout=10)
+    assert builder.buttons == [] and builder.embeds == []
+
+
+async def test_the_redraw_menu_survives_a_restart(harness: Harness) -> None:
+    fake, comfy = harness.fake, harness.comfy
+    bot = await harness.start()
+    await fake.invoke_command("story", FULL, user=fake.alice)
+    book = await harness.finished(await harness.book_message())
+    await harness.stop(bot)
+    await harness.start()  # a new process: the menu is rebuilt from its custom_id
+    painted = len(comfy.prompts)
+    press = await fake.select(book.id, f"storybot:redraw:{harness.run_id_of(book)}", ["0"])
+    await harness.said(press, lambda c: c.startswith("🎨 표지 그림을 새로 그렸어요"), timeout=60)
+    assert len(comfy.prompts) == painted + 1

@@ -1,5 +1,5 @@
 """The Discord layer's plain parts: texts, the builder's state, the book message's lines,
-splitting a book into DMs, shrinking a picture that is too big."""
+splitting a book into DMs (narration as Opus), shrinking a picture that is too big."""
 
 from __future__ import annotations
 
@@ -105,6 +105,7 @@ def _book(tmp_path: Path) -> Book:
     )
 
 
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
 async def test_book_is_split_into_dm_messages_within_limits(tmp_path: Path) -> None:
     book = _book(tmp_path)
     book.audio[3] = None  # a page without narration
@@ -112,7 +113,8 @@ async def test_book_is_split_into_dm_messages_within_limits(tmp_path: Path) -> N
     assert len(messages) == 6  # five pages, then the video
     content, files = messages[0]
     assert content.startswith("**표지** — **호랑이와 토끼의 우정**")
-    assert [f.name for f in files] == ["p0.png", "a0.wav"]
+    assert [f.name for f in files] == ["p0.png", "a0.ogg"]  # narration as Opus
+    assert (tmp_path / "a0.wav").is_file()  # the WAV stays on disk
     assert [f.name for f in messages[3][1]] == ["p3.png"]
     assert messages[5][1] == [book.video] and "함께 읽기" in messages[5][0]
     assert all(len(c) <= 2000 and len(f) <= 10 for c, f in messages)

@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from storybot.models import Story
+from tests.cli_runner import storybot
 from tests.fake_llama_server import FakeLlamaServer, Reply
 from tests.stories import dumps, story
 
 FIELDS = ["--era", "조선시대", "--place", "궁궐", "--characters", "호랑이, 토끼", "--topic", "우정"]
-
-
-def storybot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("LLM_", "COMFYUI_"))}
-    environment.update(env, HF_HUB_OFFLINE="1", LOG_LEVEL="WARNING")
-    return subprocess.run(
-        [sys.executable, "-m", "storybot", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_story_json(tiny_gguf: Path, tmp_path: Path) -> None:

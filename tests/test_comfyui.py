@@ -31,14 +31,6 @@ FAST = {"poll_interval": 0.02, "connect_timeout": 2.0}
 
 
 @pytest.fixture
-async def comfy() -> AsyncIterator[FakeComfyUI]:
-    fake = FakeComfyUI()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 async def comfy2() -> AsyncIterator[FakeComfyUI]:
     fake = FakeComfyUI()
     await fake.start()

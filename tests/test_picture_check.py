@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import struct
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -147,14 +147,6 @@ def strictest() -> PictureCheck:
 @pytest.fixture(scope="module")
 def watercolor_png() -> bytes:
     return encode(".png", watercolor())
-
-
-@pytest.fixture
-async def comfy() -> AsyncIterator[FakeComfyUI]:
-    fake = FakeComfyUI()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 def assert_unchecked(verdict: PictureVerdict) -> None:

@@ -51,15 +51,9 @@ OUTPUT_NAMES = {
     "page_4.wav",
     "story.json",
     "book.mp4",
+    "book.pdf",
+    *(f"page_{i}.json" for i in range(5)),  # each narration's sentence timings
 }
-
-
-@pytest.fixture
-async def comfy() -> AsyncIterator[FakeComfyUI]:
-    fake = FakeComfyUI()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 def settings(tmp_path: Path, comfy: FakeComfyUI, **values: object) -> Settings:
@@ -72,6 +66,7 @@ def settings(tmp_path: Path, comfy: FakeComfyUI, **values: object) -> Settings:
         "image_width": 256,
         "image_height": 256,
         "shared_gpu": False,
+        "safety_guard": "off",  # the tiny model's verdict is noise (tests/test_guard.py)
     }
     base.update(values)
     return Settings.load(env={}, env_file=None, **base)

@@ -1,4 +1,5 @@
-"""The per-language grammars, their worst case in tokens, the JSON schema, and the repairs."""
+"""The grammars per language and age band, their worst case in tokens, the JSON schema, and the
+repairs."""
 
 from __future__ import annotations
 
@@ -11,36 +12,64 @@ from hypothesis import strategies as st
 from llama_cpp import LlamaGrammar
 from llama_cpp.llama_grammar import json_schema_to_gbnf
 
-from storybot.config import PROJECT_ROOT
+from storybot.config import PROJECT_ROOT, Language
+from storybot.models import AGE_BANDS, AgeBand
 from storybot.story import repair
 from storybot.story.gbnf import GrammarSyntaxError, max_bytes, worst_case_tokens
-from storybot.story.grammar import BOUNDS, default_paths, grammar_path, story_grammar, story_schema
+from storybot.story.grammar import (
+    BAND_BOUNDS,
+    default_paths,
+    grammar_path,
+    story_grammar,
+    story_schema,
+)
 from storybot.story.writers import read_grammars, token_budget
 
 N_CTX = 8192  # LLM_N_CTX's default
 PROMPT_ROOM = 1500  # what the system prompt and the request may take
+KEYS = list(BAND_BOUNDS)  # every (language, age band)
 
 
-@pytest.mark.parametrize("language", ["ko", "en"])
-def test_checked_in_grammars_are_the_generated_ones(language: str) -> None:
-    path = default_paths()[language]
-    assert path.read_text(encoding="utf-8") == story_grammar(language)  # type: ignore[arg-type]
-    assert grammar_path(PROJECT_ROOT / "grammars" / "story.gbnf", language) == path
+@pytest.mark.parametrize(("language", "band"), KEYS)
+def test_checked_in_grammars_are_the_generated_ones(language: Language, band: AgeBand) -> None:
+    path = default_paths()[(language, band)]
+    assert path.read_text(encoding="utf-8") == story_grammar(language, band)
+    assert grammar_path(PROJECT_ROOT / "grammars" / "story.gbnf", language, band) == path
     LlamaGrammar.from_string(path.read_text(encoding="utf-8"), verbose=False)
 
 
-@pytest.mark.parametrize("language", ["ko", "en"])
-def test_the_longest_story_fits_the_context(language: str) -> None:
-    worst = worst_case_tokens(story_grammar(language))  # type: ignore[arg-type]
+def test_the_default_band_keeps_the_grammar_files_names() -> None:
+    paths = default_paths()
+    assert paths[("ko", "4-8")].name == "story.gbnf"
+    assert paths[("en", "4-8")].name == "story.en.gbnf"
+    assert paths[("ko", "3-5")].name == "story.3-5.gbnf"
+    assert paths[("en", "7-10")].name == "story.en.7-10.gbnf"
+    assert sorted(p.name for p in (PROJECT_ROOT / "grammars").glob("*.gbnf")) == sorted(
+        p.name for p in paths.values()
+    )
+
+
+@pytest.mark.parametrize(("language", "band"), KEYS)
+def test_the_longest_story_fits_the_context(language: Language, band: AgeBand) -> None:
+    grammar = story_grammar(language, band)
+    worst = worst_case_tokens(grammar)
     assert worst is not None and worst + PROMPT_ROOM <= N_CTX
     # ... and the writers ask for it even when LLM_MAX_TOKENS is lower
-    assert token_budget(story_grammar(language), 3072) == worst  # type: ignore[arg-type]
+    assert token_budget(grammar, 3072) == worst
 
 
-def test_a_custom_grammar_serves_every_language(tmp_path: Path) -> None:
+def test_a_custom_grammar_serves_every_language_and_band(tmp_path: Path) -> None:
     path = tmp_path / "mine.gbnf"
     path.write_text('root ::= "{}"', encoding="utf-8")
-    assert read_grammars(path) == {"ko": 'root ::= "{}"', "en": 'root ::= "{}"'}
+    every = {(lang, band): 'root ::= "{}"' for lang in ("ko", "en") for band in AGE_BANDS}
+    assert read_grammars(path) == every
+    # a variant beside it serves its language, at every band it has no file for
+    (tmp_path / "mine.en.gbnf").write_text('root ::= "en"', encoding="utf-8")
+    (tmp_path / "mine.3-5.gbnf").write_text('root ::= "young"', encoding="utf-8")
+    grammars = read_grammars(path)
+    assert grammars[("en", "3-5")] == grammars[("en", "7-10")] == 'root ::= "en"'
+    assert grammars[("ko", "3-5")] == 'root ::= "young"'
+    assert grammars[("ko", "7-10")] == 'root ::= "{}"'
     # unbounded: LLM_MAX_TOKENS is the budget
     assert token_budget('root ::= "a"+', 3072) == 3072
 
@@ -66,9 +95,9 @@ def test_a_grammar_it_cannot_read_is_an_error() -> None:
     assert token_budget("not a grammar", 3072) == 3072
 
 
-@pytest.mark.parametrize("language", ["ko", "en"])
-def test_the_schema_carries_the_rules_and_bounds(language: str) -> None:
-    schema = story_schema(language)  # type: ignore[arg-type]
+@pytest.mark.parametrize(("language", "band"), KEYS)
+def test_the_schema_carries_the_rules_and_bounds(language: Language, band: AgeBand) -> None:
+    schema = story_schema(language, band)
     # llama-cpp-python turns it into a grammar that parses and is bounded
     gbnf = json_schema_to_gbnf(json.dumps(schema))
     LlamaGrammar.from_string(gbnf, verbose=False)
@@ -76,7 +105,10 @@ def test_the_schema_carries_the_rules_and_bounds(language: str) -> None:
     pages = schema["properties"]["pages"]
     assert pages["minItems"] == pages["maxItems"] == 5
     prompt = pages["items"]["properties"]["image_prompt"]
-    assert prompt["maxLength"] == BOUNDS[language].prompt
+    bounds = BAND_BOUNDS[(language, band)]
+    assert prompt["maxLength"] == bounds.prompt
+    text = pages["items"]["properties"]["text"]
+    assert text["maxLength"] == max(bounds.cover, bounds.text)
     assert prompt["pattern"].startswith("^[A-Za-z]")
     if language == "ko":
         assert schema["properties"]["title"]["pattern"].startswith("^[가-힣]")

@@ -288,7 +288,9 @@ async def test_espeak_korean_wav(tmp_path: Path) -> None:
     assert long.engine == "espeak-ng" and long.seconds == pytest.approx(audio_seconds(long.path))
     assert 1.0 < short.seconds < long.seconds and long.seconds > 8
     assert english.seconds > 1.0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["en.wav", "long.wav", "short.wav"]
+    # Each WAV with its sentence timings beside it, and nothing else left behind.
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(f"{n}.{e}" for n in ("en", "long", "short") for e in ("json", "wav"))
 
 
 async def test_espeak_missing_names_the_package(tmp_path: Path) -> None:

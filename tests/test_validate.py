@@ -4,9 +4,10 @@ import re
 
 import pytest
 
-from storybot.config import PROJECT_ROOT
-from storybot.models import Story, StoryRequest
+from storybot.config import Language
+from storybot.models import AgeBand, Story, StoryRequest
 from storybot.story import validate
+from storybot.story.grammar import BAND_BOUNDS, default_paths
 from storybot.story.validate import character_names, story_problems
 from tests.stories import story, with_page
 
@@ -73,15 +74,26 @@ def test_names_come_from_what_the_story_declares_not_from_capitals() -> None:
     assert character_names(request, [], sheet) == {"Leo", "Horangi"}
 
 
-def test_bounds_match_the_grammar() -> None:
-    for language in ("ko", "en"):
-        limits = validate.BOUNDS[language]
-        path = PROJECT_ROOT / "grammars" / ("story.gbnf" if language == "ko" else "story.en.gbnf")
-        grammar = path.read_text(encoding="utf-8")
-        bounds = dict(re.findall(r"^(\w+)\s+::= .*\{0,(\d+)\}", grammar, flags=re.MULTILINE))
-        # each string is one first character, then up to limit - 1 more
-        assert int(bounds["title"]) + 1 == limits.title
-        assert int(bounds["cover"]) + 1 == limits.cover
-        assert int(bounds["text"]) + 1 == limits.text
-        assert int(bounds["sheet"]) + 1 == limits.sheet
-        assert int(bounds["prompt"]) + 1 == limits.prompt
+@pytest.mark.parametrize(("language", "band"), list(BAND_BOUNDS))
+def test_bounds_match_the_grammar(language: Language, band: AgeBand) -> None:
+    request = StoryRequest(
+        era="x", place="y", characters="z", topic="w", language=language, age=band
+    )
+    limits = validate.bounds(request)
+    assert limits == BAND_BOUNDS[(language, band)]
+    grammar = default_paths()[(language, band)].read_text(encoding="utf-8")
+    bounds = dict(re.findall(r"^(\w+)\s+::= .*\{0,(\d+)\}", grammar, flags=re.MULTILINE))
+    # each string is one first character, then up to limit - 1 more
+    assert int(bounds["title"]) + 1 == limits.title
+    assert int(bounds["cover"]) + 1 == limits.cover
+    assert int(bounds["text"]) + 1 == limits.text
+    assert int(bounds["sheet"]) + 1 == limits.sheet
+    assert int(bounds["prompt"]) + 1 == limits.prompt
+
+
+def test_a_page_too_long_for_the_youngest_is_a_problem(ko_request: StoryRequest) -> None:
+    young = ko_request.model_copy(update={"age": "3-5"})
+    page = "토끼가 " * 35  # 140 characters: fine at 4-8 (200), too long at 3-5 (120)
+    data = with_page(story(), 1, text=page.strip())
+    assert problems(data, ko_request) == []
+    assert problems(data, young) == ["page 1 text is 139 characters (at most 120)"]

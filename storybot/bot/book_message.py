@@ -1,42 +1,71 @@
-"""`BookMessage`: the one channel message that grows page by page as a book is made.
+"""`BookMessage`: the one channel message that grows into a picture book as the book is made.
+
+What it shows: a header embed (title, progress bar, stage, elapsed time, ETA, notices), then
+one embed per page in page order (its label, its text, and its picture inside the embed through
+`attachment://<name>`), and each page's narration as an Opus file Discord plays inline. When
+the book is done the channel reads top to bottom, cover to last page. Rendering is in
+`book_render`; this module owns the message.
 
 It is the only writer of its message: events update its state, and one task turns the state
-into at most one edit per second (Discord allows about 5 per 5 s). It owns the list of
-attachments, so a picture and a voice that finish together never overwrite each other
-(`[*latest.attachments, new]` from the message the previous edit returned).
+into at most one edit per second (Discord allows about 5 per 5 s). It owns the attachments,
+one per slot (a page's picture, a page's voice), so a picture and a voice that finish together
+never overwrite each other (`[*latest.attachments, new]` from the message the previous edit
+returned), and a newer file for a slot (a later attempt, the final file after a draft of the
+same name) replaces the one shown.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import aiohttp
 import discord
 
-from storybot.bot.i18n import TEXTS, text
-from storybot.bot.media import fit_image
+from storybot.bot.book_render import (
+    COLOUR,
+    BookState,
+    book_embeds,
+    duration,
+    failure,
+    progress_bar,
+    stage_line,
+)
+from storybot.bot.i18n import text
+from storybot.bot.media import compact_audio, fit_image
 from storybot.models import (
     PAGE_COUNT,
     Cancelled,
     Done,
     Event,
     Failed,
+    Page,
     PageAudio,
     PageImage,
     PageText,
     Progress,
     Queued,
-    Stage,
     StageStarted,
     StoryReady,
     Waiting,
 )
+
+__all__ = [
+    "COLOUR",
+    "BookMessage",
+    "BookState",
+    "duration",
+    "failure",
+    "progress_bar",
+    "stage_line",
+]
 
 log = logging.getLogger(__name__)
 
@@ -44,34 +73,20 @@ ViewFactory = Callable[[bool], discord.ui.View | None]
 """Builds the buttons for a book message: `factory(finished)`."""
 
 MAX_ATTACHMENTS = 10
+REQUEST_LIMIT = 24 * 1024 * 1024  # Discord takes 25 MiB per request; room for the rest of it
 EDIT_INTERVAL = 1.0  # seconds between edits of one message
-COLOUR = discord.Colour.from_rgb(255, 183, 77)
+EDIT_RETRIES = 3  # edits in a row that may fail before the editor waits for the next event
+
+Slot = tuple[Literal["image", "audio"], int]
+"""What an attachment is for: a page's picture or a page's voice."""
 
 
-def progress_bar(done: int, total: int = PAGE_COUNT) -> str:
-    """■■□□□ 2/5"""
-    return "■" * done + "□" * (total - done) + f" {done}/{total}"
+@dataclass(frozen=True)
+class Upload:
+    """A file for the next edit, read when its event arrived: a draft may be gone later."""
 
-
-def duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-@dataclass
-class BookState:
-    """What the message shows."""
-
-    locale: str
-    title: str = ""
-    page_text: str = ""
-    page: int = -1
-    status_line: str = ""
-    images_done: int = 0
-    started: float = field(default_factory=time.monotonic)
-    eta_total: float | None = None  # seconds a book takes, from recent runs
-    finished: bool = False
-    notices: list[str] = field(default_factory=list)
+    name: str
+    data: bytes
 
 
 class BookMessage:
@@ -90,12 +105,13 @@ class BookMessage:
         self.state = BookState(locale, eta_total=eta_total)
         self.filesize_limit = filesize_limit
         self.view_factory = view_factory
-        self._pending_files: list[discord.File] = []
+        self._files: dict[Slot, str] = {}  # the file name each slot shows after the next edit
+        self._uploads: dict[Slot, Upload] = {}  # what the next edit sends
+        self._failures = 0
         self._dirty = asyncio.Event()
         self._closing = False
         self._last_edit = 0.0
         self._task = asyncio.create_task(self._editor(), name=f"book message {message.id}")
-        self.audio_skipped: list[int] = []
 
     async def apply(self, event: Event) -> None:
         """Update the state from one pipeline event (and queue what it adds)."""
@@ -110,24 +126,27 @@ class BookMessage:
             case Progress(stage=stage, step=step, total=total):
                 state.status_line = f"{stage_line(locale, stage)} ({step}/{total})"
             case PageText(page=page):
-                state.page, state.page_text = page.page, page.text
+                self._set_text(page)
             case StoryReady(story=story):
                 state.title = story.title
+                for page in story.pages:  # the accepted story may differ from its drafts
+                    self._set_text(page)
             case PageImage(page=page, path=path):
-                state.images_done = max(state.images_done, page + 1)
-                await self._attach_image(path)
+                await self._attach_image(page, path)
             case PageAudio(page=page, path=path):
-                self._attach_audio(page, path)
+                await self._attach_audio(page, path)
             case Done(book=book):
-                state.finished, state.images_done = True, PAGE_COUNT
+                state.finished = True
                 state.title = book.story.title
                 state.status_line = text(locale, "book.sending")
+                for page in book.story.pages:
+                    self._set_text(page)
                 # A retry reuses what was made before without announcing it again.
                 for page, (image, audio) in enumerate(zip(book.images, book.audio, strict=True)):
                     if image is not None and image.is_file():
-                        await self._attach_image(image, replace=False)
+                        await self._attach_image(page, image, replace=False)
                     if audio is not None and audio.is_file():
-                        self._attach_audio(page, audio, replace=False)
+                        await self._attach_audio(page, audio, replace=False)
                 if book.warnings:
                     state.notices.append(text(locale, "book.warning", count=len(book.warnings)))
             case Failed(stage=stage, code=code):  # the technical reason: the log and store
@@ -137,6 +156,8 @@ class BookMessage:
             case Cancelled():
                 state.finished = True
                 state.status_line = text(locale, "book.cancelled")
+        pictures = sum(1 for kind, _ in self._files if kind == "image")
+        state.images_done = PAGE_COUNT if isinstance(event, Done) else pictures
         self._dirty.set()
 
     def set_status(self, line: str) -> None:
@@ -151,33 +172,51 @@ class BookMessage:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
 
-    async def _attach_image(self, path: Path, *, replace: bool = True) -> None:
-        self._attach(await fit_image(path, self.filesize_limit), replace=replace)
+    # --- what the message holds ----------------------------------------------------------
 
-    def _attach_audio(self, page: int, path: Path, *, replace: bool = True) -> None:
-        if path.stat().st_size <= self.filesize_limit:
-            self._attach(path, replace=replace)
-            return
-        if page not in self.audio_skipped:
-            self.audio_skipped.append(page)
-        notice = text(self.state.locale, "book.audio_in_dm")
-        if notice not in self.state.notices:
-            self.state.notices.append(notice)
+    def _set_text(self, page: Page) -> None:
+        """Show `page`'s newest text; a picture or voice made for another text goes with it
+        (a later attempt of the writer rewrote the page) until the new one comes."""
+        shown = self.state.texts.get(page.page)
+        if shown is not None and shown != page.text:
+            slots: tuple[Slot, Slot] = (("image", page.page), ("audio", page.page))
+            for slot in slots:
+                self._files.pop(slot, None)
+                self._uploads.pop(slot, None)
+        self.state.texts[page.page] = page.text
 
-    def _attach(self, path: Path, *, replace: bool) -> None:
-        """Add `path` at the next edit. A file of the same name replaces the one shown (a new
-        attempt of the story remakes its pages) when `replace`, else it is left as it is."""
-        shown = {a.filename for a in self.message.attachments}
-        shown |= {f.filename for f in self._pending_files}
-        if path.name in shown and not replace:
+    async def _attach_image(self, page: int, path: Path, *, replace: bool = True) -> None:
+        if replace or ("image", page) not in self._files:
+            self._attach(("image", page), await fit_image(path, self.filesize_limit), replace)
+
+    async def _attach_audio(self, page: int, path: Path, *, replace: bool = True) -> None:
+        if not replace and ("audio", page) in self._files:
             return
-        if path.name not in shown and len(shown) >= MAX_ATTACHMENTS:
+        voice = await compact_audio(path)  # Opus in Ogg; the WAV stays on disk
+        if voice.is_file() and voice.stat().st_size > self.filesize_limit:
+            notice = text(self.state.locale, "book.audio_in_dm")
+            if notice not in self.state.notices:
+                self.state.notices.append(notice)
+            return
+        self._attach(("audio", page), voice, replace)
+
+    def _attach(self, slot: Slot, path: Path, replace: bool) -> None:
+        """Send `path` for `slot` at the next edit: it replaces the slot's file when `replace`,
+        else only fills an empty slot."""
+        if slot in self._files and not replace:
+            return
+        if slot not in self._files and len(self._files) >= MAX_ATTACHMENTS:
             log.info("Book message %s is full; %s goes to DMs only", self.message.id, path.name)
             return
-        for older in [f for f in self._pending_files if f.filename == path.name]:
-            older.close()
-            self._pending_files.remove(older)
-        self._pending_files.append(discord.File(path, filename=path.name))
+        try:
+            data = path.read_bytes()  # now: a draft's folder is cleared when the book ends
+        except OSError as exc:  # already gone: the final file comes with Done
+            log.info("Book message %s: %s is gone (%s)", self.message.id, path.name, exc)
+            return
+        self._files[slot] = path.name
+        self._uploads[slot] = Upload(path.name, data)
+
+    # --- editing -------------------------------------------------------------------------
 
     async def _editor(self) -> None:
         while True:
@@ -190,57 +229,57 @@ class BookMessage:
             if self._closing and not self._dirty.is_set():
                 return
 
+    def _take_uploads(self) -> dict[Slot, Upload]:
+        """The uploads for this edit, in page order, within one request's size; the rest wait
+        for the next edit."""
+        taken: dict[Slot, Upload] = {}
+        size = 0
+        for slot in sorted(self._uploads, key=lambda s: (s[1], s[0] != "image")):
+            upload = self._uploads[slot]
+            if taken and size + len(upload.data) > REQUEST_LIMIT:
+                self._dirty.set()
+                continue
+            taken[slot] = self._uploads.pop(slot)
+            size += len(upload.data)
+        return taken
+
     async def _edit(self) -> None:
-        files, self._pending_files = self._pending_files, []
-        new = {f.filename for f in files}
-        kept = [a for a in self.message.attachments if a.filename not in new]
+        uploads = self._take_uploads()
+        new = {u.name for u in uploads.values()}
+        wanted = set(self._files.values())
+        kept = [a for a in self.message.attachments if a.filename in wanted - new]
+        present = {a.filename for a in kept} | new
+        # Only pictures this edit leaves on the message: `attachment://` must resolve.
+        pictures = {
+            page: name
+            for (kind, page), name in self._files.items()
+            if kind == "image" and name in present
+        }
+        files = [discord.File(io.BytesIO(u.data), filename=u.name) for u in uploads.values()]
         try:
             self.message = await self.message.edit(
-                embed=self.embed(),
+                embeds=book_embeds(self.state, pictures),
                 attachments=[*kept, *files],
                 view=self.view_factory(self.state.finished),
             )
+            self._failures = 0
         except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
             log.warning("Could not edit book message %s: %s", self.message.id, exc)
+            self._keep_for_next_edit(uploads, exc)
         self._last_edit = time.monotonic()
 
-    def embed(self) -> discord.Embed:
-        state, locale = self.state, self.state.locale
-        embed = discord.Embed(title=state.title or text(locale, "builder.title"), colour=COLOUR)
-        if state.page_text:
-            label = (
-                text(locale, "book.cover")
-                if state.page == 0
-                else text(locale, "book.page", page=state.page)
-            )
-            embed.description = f"**{label}**\n{state.page_text}"[:4000]
-        lines = [progress_bar(state.images_done), state.status_line]
-        if not state.finished:
-            elapsed = time.monotonic() - state.started
-            timing = text(locale, "book.elapsed", elapsed=duration(elapsed))
-            if state.eta_total:
-                left = state.eta_total - elapsed
-                if left > 0:
-                    timing += " · " + text(locale, "book.eta", eta=duration(left))
-            lines.append(timing)
-        lines += state.notices
-        embed.add_field(name="\u200b", value="\n".join(line for line in lines if line)[:1024])
-        return embed
-
-
-def failure(locale: str, stage: Stage | None, code: str | None = None) -> str:
-    """What went wrong, in plain words: the known reason, or what the book was doing."""
-    if code is not None and f"failed.{code}" in TEXTS[locale]:
-        return text(locale, f"failed.{code}")
-    match stage:
-        case Stage.LLM | Stage.TTS:
-            return text(locale, f"failed.{stage.value}")
-        case None:
-            return text(locale, "failed.other")
-    return text(locale, "failed.IMAGE")
-
-
-def stage_line(locale: str, stage: Stage) -> str:
-    if stage.value.startswith("PANEL_"):
-        return text(locale, "book.stage.PANEL", page=stage.value.removeprefix("PANEL_"))
-    return text(locale, f"book.stage.{stage.value}")
+    def _keep_for_next_edit(self, uploads: dict[Slot, Upload], exc: Exception) -> None:
+        """After a failed edit: try again (a few times in a row) so the state still shows; its
+        files go again too, unless Discord refused them (a 4xx other than 429 would come
+        back) — those stay for the DMs."""
+        self._failures += 1
+        status = getattr(exc, "status", 0)
+        refused = 400 <= status < 500 and status != 429
+        again = self._failures < EDIT_RETRIES
+        for slot, upload in uploads.items():
+            if again and not refused:
+                self._uploads.setdefault(slot, upload)  # a newer file for the slot wins
+            elif self._files.get(slot) == upload.name:
+                del self._files[slot]
+        if again:
+            self._dirty.set()

@@ -16,6 +16,7 @@ import discord
 
 from storybot.bot.i18n import locale_of, text
 from storybot.fields import as_text
+from storybot.models import DEFAULT_AGE
 
 FIELDS = ("era", "place", "characters", "topic")
 BUILDER_TIMEOUT = 30 * 60.0
@@ -33,6 +34,8 @@ class StoryBuilder:
     values: dict[str, str] = field(default_factory=dict)
     voice: str | None = None
     narration: bool = True
+    style: str = "watercolor"  # a preset of IMAGE_STYLES, checked by the cog
+    age: str = DEFAULT_AGE  # an AgeBand, checked by StoryRequest
     target: str | None = None  # the field the next reply fills
     last_heard: str = ""
     message: discord.Message | None = None

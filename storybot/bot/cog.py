@@ -17,9 +17,10 @@ from storybot.bot.builder import BUILDER_TIMEOUT, FIELDS, BuilderView, StoryBuil
 from storybot.bot.i18n import locale_of, text
 from storybot.bot.runner import missing_permissions
 from storybot.engines.audio import AudioError
+from storybot.engines.styles import DEFAULT_STYLE, Style, load_styles
 from storybot.errors import StorybotError
 from storybot.fields import FieldError, parse_field
-from storybot.models import Status, StoryRequest
+from storybot.models import AGE_BANDS, DEFAULT_AGE, Status, StoryRequest
 
 if TYPE_CHECKING:
     from storybot.bot.client import StoryBot
@@ -31,6 +32,16 @@ BOOKS_DESCRIPTION = "내가 만든 그림책을 보고 DM으로 다시 받아요
 VOICE_PROBLEMS = ("too_big", "too_long", "not_audio", "corrupt", "silent")
 """Problems of a clip (AudioError.problem) that the user is told about in their words."""
 VoiceName = Literal["M1", "M2", "M3", "M4", "M5", "F1", "F2", "F3", "F4", "F5"]
+
+
+def age_choices() -> list[app_commands.Choice[str]]:
+    """The /story age choices: "3~5세" in Korean, "Ages 3–5" for English clients."""
+    return [
+        app_commands.Choice(
+            name=_(f"{band.replace('-', '~')}세", en=f"Ages {band.replace('-', '–')}"), value=band
+        )
+        for band in AGE_BANDS
+    ]
 
 
 def is_audio(attachment: discord.Attachment) -> bool:
@@ -47,6 +58,10 @@ class StoryCog(commands.Cog):
         self.builders: dict[int, StoryBuilder] = {}  # builder message id → builder
         self.answers: dict[int, tuple[StoryBuilder, str]] = {}  # reply id → what it filled
         self.words = bot.settings.field_words_file  # the operator's names for Kiwi
+        # /story's style choices come from the styles file (IMAGE_STYLES), read at start-up.
+        # discord.py shares the parameter with the class's command: the last cog made wins.
+        self.styles = load_styles(bot.settings.image_styles)
+        app_commands.choices(style=style_choices(self.styles))(self.story)
 
     async def cog_load(self) -> None:
         self.expire_builders.start()
@@ -85,6 +100,8 @@ class StoryCog(commands.Cog):
         topic=_("주제 (예: 우정)"),
         voice=_("낭독 목소리 (M1–M5, F1–F5)"),
         narration=_("목소리로 읽어 줄까요?"),
+        style=_("그림체 (기본: 수채화)"),
+        age=_("읽을 아이의 나이 (기본: 4~8세)"),
     )
     @app_commands.rename(
         era=_("era"),
@@ -93,7 +110,10 @@ class StoryCog(commands.Cog):
         topic=_("topic"),
         voice=_("voice"),
         narration=_("narration"),
+        style=_("style"),
+        age=_("age"),
     )
+    @app_commands.choices(age=age_choices())
     async def story(
         self,
         interaction: discord.Interaction,
@@ -103,9 +123,17 @@ class StoryCog(commands.Cog):
         topic: app_commands.Range[str, 1, 100] | None = None,
         voice: VoiceName | None = None,
         narration: bool = True,
+        style: str | None = None,
+        age: str | None = None,
     ) -> None:
         """Make a picture book; missing answers are asked for with a story builder."""
         locale = locale_of(interaction.locale)
+        if style is not None and style not in self.styles:  # a stale choice Discord still had
+            choices = ", ".join(s.label(locale) for s in self.styles.values())
+            await interaction.response.send_message(
+                text(locale, "style.unknown", style=style, choices=choices), ephemeral=True
+            )
+            return
         await interaction.response.defer(ephemeral=True, thinking=True)
         builder = StoryBuilder(
             interaction.user.id,
@@ -113,6 +141,8 @@ class StoryCog(commands.Cog):
             locale,
             voice=voice,
             narration=narration,
+            style=style or DEFAULT_STYLE,
+            age=age or DEFAULT_AGE,
         )
         for name, raw in zip(FIELDS, (era, place, characters, topic), strict=True):
             if raw and raw.strip():
@@ -179,6 +209,8 @@ class StoryCog(commands.Cog):
                 language=builder.locale,  # type: ignore[arg-type]
                 voice=builder.voice,  # type: ignore[arg-type]
                 narration=builder.narration,
+                style=builder.style,
+                age=builder.age,  # type: ignore[arg-type]
             )
         except ValidationError as exc:
             await interaction.followup.send(str(exc.errors()[0]["msg"]), ephemeral=True)
@@ -319,6 +351,14 @@ class BooksView(discord.ui.View):
             )
             return
         await self.bot.runner.send_to_dms(interaction, run_id)
+
+
+def style_choices(styles: dict[str, Style]) -> list[app_commands.Choice[str]]:
+    """The /story style choices: Korean labels, English ones for English clients."""
+    return [
+        app_commands.Choice(name=_(style.label_ko, en=style.label_en), value=name)
+        for name, style in styles.items()
+    ]
 
 
 async def _react(message: discord.Message, emoji: str) -> None:

@@ -57,7 +57,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "failed.painter_down": "그림을 그리는 서버(ComfyUI)에 연결할 수 없어요",
         "failed.no_pictures": "그림을 한 장도 그리지 못했어요 (그림 서버에 문제가 있어요)",
         "failed.unsafe_story": "어린이에게 알맞은 이야기를 쓰지 못했어요 (다른 주제로 해 보세요)",
+        "failed.unsafe_request": "이 이야기는 어린이 그림책으로 만들 수 없어요 (다른 주제로 해 보세요)",
         "cancel.already": "🛑 이미 멈추고 있어요. 잠시만 기다려 주세요.",
+        "redraw.placeholder": "🎨 다시 그릴 쪽을 골라 주세요",
+        "book.redrawn": "✅ 완성! 새로 그린 쪽이 있어요. 📬 버튼으로 새 책을 DM으로 받을 수 있어요.",
+        "redraw.started": "🎨 {page} 그림을 새로 그리고 있어요…",
+        "redraw.done": "🎨 {page} 그림을 새로 그렸어요. 📬 버튼으로 새 책을 DM으로 받을 수 있어요.",
+        "redraw.failed": "😢 {page} 그림을 다시 그리지 못했어요. 원래 그림은 그대로 있어요.",
         "post_failed": "😢 이 채널에 책 메시지를 올리지 못해서 책 만들기를 멈췄어요. 잠시 뒤에 다시 해 주세요.",
         "builder.expired": "⌛ 30분 동안 아무 답이 없어서 이 이야기 만들기는 닫았어요. `/동화`로 다시 시작할 수 있어요.",
         "only_owner": "🙅 이 버튼은 책을 신청한 사람이나 서버 관리자만 누를 수 있어요.",
@@ -76,6 +82,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "books.title": "📚 내 그림책",
         "books.pick": "DM으로 다시 받을 책을 고르세요",
         "unknown_run": "그 책을 찾을 수 없어요.",
+        "style.unknown": "'{style}' 그림체는 없어요. 고를 수 있는 그림체: {choices}",
         "cancelled_builder": "취소했어요.",
         "not_running": "이 책은 지금 만들고 있지 않아요.",
         "still_running": "이 책은 아직 만들고 있어요.",
@@ -129,7 +136,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "failed.painter_down": "the picture server (ComfyUI) could not be reached",
         "failed.no_pictures": "not a single picture could be painted (the picture server has a problem)",
         "failed.unsafe_story": "I couldn't write a story that is right for children (try another topic)",
+        "failed.unsafe_request": "that one can't become a children's picture book (try another topic)",
         "cancel.already": "🛑 It is already stopping. One moment, please.",
+        "redraw.placeholder": "🎨 Choose a page to draw again",
+        "book.redrawn": "✅ Done! A page was drawn again: press 📬 to get the updated book in your DMs.",
+        "redraw.started": "🎨 Drawing {page} again…",
+        "redraw.done": "🎨 {page} has a new picture. Press 📬 to get the updated book in your DMs.",
+        "redraw.failed": "😢 {page} could not be drawn again; the old picture is kept.",
         "post_failed": "😢 I couldn't post the book message in this channel, so I stopped the book. Please try again in a moment.",
         "builder.expired": "⌛ Nobody answered for 30 minutes, so this story builder is closed. Start again with `/story`.",
         "only_owner": "🙅 Only the person who asked for this book, or a server manager, can use this.",
@@ -148,6 +161,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "books.title": "📚 My picture books",
         "books.pick": "Pick a book to get in your DMs again",
         "unknown_run": "I can't find that book.",
+        "style.unknown": "There is no '{style}' style. Styles you can pick: {choices}",
         "cancelled_builder": "Cancelled.",
         "not_running": "This book is not being made right now.",
         "still_running": "This book is still being made.",
@@ -165,6 +179,8 @@ COMMAND_TEXTS_EN: dict[str, str] = {
     "주제 (예: 우정)": "What it is about (e.g. friendship)",
     "낭독 목소리 (M1–M5, F1–F5)": "Narrator voice (M1–M5, F1–F5)",
     "목소리로 읽어 줄까요?": "Read it aloud?",
+    "그림체 (기본: 수채화)": "Picture style (default: watercolor)",
+    "읽을 아이의 나이 (기본: 4~8세)": "Age of the young reader (default: 4–8)",
     "내가 만든 그림책을 보고 DM으로 다시 받아요": "See my picture books and get one in DMs again",
 }
 COMMAND_NAMES_KO: dict[str, str] = {
@@ -176,6 +192,8 @@ COMMAND_NAMES_KO: dict[str, str] = {
     "topic": "주제",
     "voice": "목소리",
     "narration": "낭독",
+    "style": "그림체",
+    "age": "나이",
 }
 
 
@@ -201,7 +219,8 @@ class StoryTranslator(app_commands.Translator):
     ) -> str | None:
         message = string.message
         if locale in (discord.Locale.american_english, discord.Locale.british_english):
-            return COMMAND_TEXTS_EN.get(message)
+            # Style choices carry their English label (from the styles file) with them.
+            return string.extras.get("en") or COMMAND_TEXTS_EN.get(message)
         if locale is discord.Locale.korean:
             return COMMAND_NAMES_KO.get(message)
         return None

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING
 import discord
 
 from storybot.bot.book_message import BookMessage
+from storybot.bot.book_render import BookState, book_embeds, page_label
 from storybot.bot.delivery import deliver
 from storybot.bot.i18n import locale_of, text
+from storybot.bot.media import fit_image
 from storybot.bot.views import book_view
 from storybot.errors import StorybotError
 from storybot.models import Book, Done, Status, StoryRequest
-from storybot.runs import RunRecord
+from storybot.runs import IMAGE_NAMES, RunRecord
 from storybot.scheduler import UserBusyError
 from storybot.service import BookMaker, BookRun, CancelOutcome, RequestRefused
 
@@ -127,6 +129,7 @@ class BookRunner:
             running=not finished,
             retry=finished and failed,
             dm=undelivered,
+            redraw=finished and record.status is Status.DONE,
         )
 
     async def _follow(
@@ -223,6 +226,82 @@ class BookRunner:
         except StorybotError as exc:
             return str(exc)
 
+    async def redraw(self, interaction: discord.Interaction, run_id: str, page: int) -> None:
+        """🎨 Paint one page again and show it in place; the DM copy follows on 📬."""
+        locale = locale_of(interaction.locale)
+        try:
+            run = self.maker.redraw(run_id, page)
+        except UserBusyError:
+            await interaction.response.send_message(text(locale, "busy"), ephemeral=True)
+            return
+        except StorybotError:
+            await interaction.response.send_message(text(locale, "not_running"), ephemeral=True)
+            return
+        label = page_label(locale, page)
+        await interaction.response.send_message(
+            text(locale, "redraw.started", page=label), ephemeral=True
+        )
+        message = interaction.message
+        task = asyncio.create_task(self._follow_redraw(run, page, message, interaction, locale))
+        self._followers.add(task)
+        task.add_done_callback(self._followers.discard)
+
+    async def _follow_redraw(
+        self,
+        run: BookRun,
+        page: int,
+        message: discord.Message | None,
+        interaction: discord.Interaction,
+        locale: str,
+    ) -> None:
+        """Swap the page's picture on the book message; offer 📬 for the new copy."""
+        record = run.record
+        outcome = None
+        async for event in run.events():
+            outcome = event
+        try:
+            path = record.pages[page].image_path
+            if isinstance(outcome, Done) and message is not None and path is not None:
+                guild = message.guild
+                default = discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+                limit = guild.filesize_limit if guild else default
+                fitted = await fit_image(path, limit)  # cover.png, or cover.jpg when too big
+                kept = [a for a in message.attachments if a.filename.split(".")[0] != path.stem]
+                self._undelivered.add(record.run_id)
+                await message.edit(
+                    embeds=self._redrawn_embeds(record, [*(a.filename for a in kept), fitted.name]),
+                    attachments=[*kept, discord.File(fitted, filename=fitted.name)],
+                    view=self._view(record, record.locale, finished=True),
+                )
+                done = text(locale, "redraw.done", page=page_label(locale, page))
+            else:
+                done = text(locale, "redraw.failed", page=page_label(locale, page))
+            if not interaction.is_expired():
+                await interaction.followup.send(done, ephemeral=True)
+        except discord.HTTPException as exc:
+            log.warning("Could not show the redrawn page of %s: %s", record.run_id, exc)
+
+    @staticmethod
+    def _redrawn_embeds(record: RunRecord, names: list[str]) -> list[discord.Embed]:
+        """The finished book's embeds again, each page pointing at its current picture (an
+        embed keeps showing a removed attachment's old address otherwise)."""
+        assert record.story is not None
+        pictures: dict[int, str] = {}
+        for index, image in enumerate(IMAGE_NAMES):
+            stem = image.split(".")[0]
+            found = [name for name in names if name.split(".")[0] == stem]
+            if found:
+                pictures[index] = found[-1]
+        state = BookState(
+            record.locale,
+            title=record.story.title,
+            texts={page.page: page.text for page in record.story.pages},
+            status_line=text(record.locale, "book.redrawn"),
+            images_done=len(pictures),
+            finished=True,
+        )
+        return book_embeds(state, pictures)
+
     async def send_to_dms(self, interaction: discord.Interaction, run_id: str) -> None:
         """📬: send the book to its requester's DMs, whoever pressed it."""
         locale = locale_of(interaction.locale)
@@ -235,6 +314,8 @@ class BookRunner:
         self.maker.delivering.add(run_id)
         self.maker.store.save(record)  # a touch: retention leaves it alone for a while
         try:
+            await self.maker.remake_keepsakes(run_id)  # a redraw removed the old ones
+            book = self.maker.store.book(record) or book
             requester = self.bot.get_user(record.requester_id) or await self.bot.fetch_user(
                 record.requester_id
             )

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from storybot.bot.book_render import page_label
 from storybot.bot.i18n import locale_of, text
+from storybot.models import PAGE_COUNT
 
 if TYPE_CHECKING:
     from storybot.bot.client import StoryBot
@@ -26,22 +28,11 @@ def may_control(interaction: discord.Interaction, requester_id: int | None) -> b
     return bool(permissions and permissions.manage_guild)
 
 
-class _RunButton:
-    """A button bound to one run (mixed into a DynamicItem); subclasses say what it does."""
+class _RunItem:
+    """An item bound to one run (mixed into a DynamicItem): rebuilt from its custom_id after
+    a restart, and usable only by the requester or a member who may manage the server."""
 
-    action = ""
-    style = discord.ButtonStyle.secondary
-    label_key = ""
-
-    def __init__(self, run_id: str, locale: str = "ko") -> None:
-        super().__init__(  # type: ignore[call-arg]
-            discord.ui.Button(
-                style=self.style,
-                label=text(locale, self.label_key),
-                custom_id=f"storybot:{self.action}:{run_id}",
-            )
-        )
-        self.run_id = run_id
+    run_id: str
 
     @classmethod
     async def from_custom_id(
@@ -59,6 +50,24 @@ class _RunButton:
             text(locale_of(interaction.locale), "only_owner"), ephemeral=True
         )
         return False
+
+
+class _RunButton(_RunItem):
+    """A button bound to one run; subclasses say what it does."""
+
+    action = ""
+    style = discord.ButtonStyle.secondary
+    label_key = ""
+
+    def __init__(self, run_id: str, locale: str = "ko") -> None:
+        super().__init__(  # type: ignore[call-arg]
+            discord.ui.Button(
+                style=self.style,
+                label=text(locale, self.label_key),
+                custom_id=f"storybot:{self.action}:{run_id}",
+            )
+        )
+        self.run_id = run_id
 
 
 class CancelButton(
@@ -87,11 +96,37 @@ class DeliverButton(_RunButton, discord.ui.DynamicItem[Button], template=rf"stor
         await bot.runner.send_to_dms(interaction, self.run_id)
 
 
-PERSISTENT_ITEMS = (CancelButton, RetryButton, DeliverButton)
+class RedrawSelect(
+    _RunItem, discord.ui.DynamicItem[discord.ui.Select[Any]], template=rf"storybot:redraw:{RUN_ID}"
+):
+    """🎨 Draw one page again: a menu of the pages; the chosen one is repainted in place."""
+
+    def __init__(self, run_id: str, locale: str = "ko") -> None:
+        options = [
+            discord.SelectOption(label=page_label(locale, page), value=str(page))
+            for page in range(PAGE_COUNT)
+        ]
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"storybot:redraw:{run_id}",
+                placeholder=text(locale, "redraw.placeholder"),
+                options=options,
+            )
+        )
+        self.run_id = run_id
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: StoryBot = interaction.client  # type: ignore[assignment]
+        await bot.runner.redraw(interaction, self.run_id, int(self.item.values[0]))
 
 
-def book_view(run_id: str, locale: str, *, running: bool, retry: bool, dm: bool) -> discord.ui.View:
-    """The buttons a book message shows in its current state."""
+PERSISTENT_ITEMS = (CancelButton, RetryButton, DeliverButton, RedrawSelect)
+
+
+def book_view(
+    run_id: str, locale: str, *, running: bool, retry: bool, dm: bool, redraw: bool = False
+) -> discord.ui.View:
+    """The buttons (and the redraw menu) a book message shows in its current state."""
     view = discord.ui.View(timeout=None)
     if running:
         view.add_item(CancelButton(run_id, locale))
@@ -99,4 +134,6 @@ def book_view(run_id: str, locale: str, *, running: bool, retry: bool, dm: bool)
         view.add_item(RetryButton(run_id, locale))
     if dm:
         view.add_item(DeliverButton(run_id, locale))
+    if redraw:
+        view.add_item(RedrawSelect(run_id, locale))
     return view

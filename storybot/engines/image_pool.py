@@ -29,6 +29,7 @@ from storybot.engines.comfyui import (
     ComfyUnavailableError,
     ProgressCallback,
 )
+from storybot.engines.styles import Style
 from storybot.engines.workflow import Workflow, WorkflowError, node_label
 from storybot.logs import timing
 
@@ -139,11 +140,12 @@ class ComfyPool:
         seed: int,
         character_sheet: str = "",
         on_progress: ProgressCallback | None = None,
+        style: Style | None = None,
     ) -> Path:
         """Paint one page to `out` (PNG as the workflow saves it); raise `ComfyError` if not.
 
         One deadline covers the whole paint: waiting for a free server, probing, painting and
-        the retry on another server."""
+        the retry on another server. `style` None paints in the built-in watercolor."""
         graph = self.workflow.fill(
             image_prompt,
             seed=seed,
@@ -151,6 +153,7 @@ class ComfyPool:
             width=self.width,
             height=self.height,
             steps=self.steps,
+            style=style,
         )
         try:
             async with asyncio.timeout(self.paint_deadline):
@@ -308,6 +311,7 @@ async def paint_command(
     url: str | None = None,
     *,
     on_progress: ProgressCallback | None = None,
+    style: Style | None = None,
 ) -> Path:
     """`storybot image`: paint `prompt` (no character sheet) to `out` and return its path."""
     if seed is None:
@@ -315,7 +319,7 @@ async def paint_command(
     logger.info("painting %r with seed %d", prompt, seed)
     urls = [url.rstrip("/")] if url else None
     async with ComfyPool.from_settings(settings, workflow=workflow, urls=urls) as pool:
-        return await pool.paint(prompt, Path(out), seed=seed, on_progress=on_progress)
+        return await pool.paint(prompt, Path(out), seed=seed, on_progress=on_progress, style=style)
 
 
 async def check_comfyui(settings: Settings) -> list[Check]:

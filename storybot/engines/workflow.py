@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from storybot.engines.styles import Style, default_style
 from storybot.errors import StorybotError
 
-STYLE_PREFIX = "watercolor painting, children's book illustration, "
+# The default look when no style is given; the presets themselves live in workflows/styles.json.
+STYLE_PREFIX = f"{default_style().prefix}, "
 
 # The original's negative prompt against lettering: diffusion models love to scribble fake text
 # on book pages, and a picture book already has its own text.
@@ -98,13 +100,17 @@ class Workflow:
         width: int | None = None,
         height: int | None = None,
         steps: int | None = None,
+        style: Style | None = None,
     ) -> Graph:
-        """A filled copy of the graph for one page; the loaded workflow is left as it was."""
+        """A filled copy of the graph for one page; the loaded workflow is left as it was.
+
+        `style` (None: the built-in watercolor) gives the prompt's prefix and extra negatives."""
         graph = copy.deepcopy(self.graph)
-        _set_text(graph[self.titled["positive"]], positive_text(image_prompt, character_sheet))
+        positive = positive_text(image_prompt, character_sheet, style)
+        _set_text(graph[self.titled["positive"]], positive)
         if "negative" in self.titled:
             node = graph[self.titled["negative"]]
-            _set_text(node, negative_text(_first_text(node)))
+            _set_text(node, negative_text(_first_text(node), style))
         if "seed" in self.titled:
             inputs = graph[self.titled["seed"]]["inputs"]
             for name in SEED_INPUTS:
@@ -139,16 +145,21 @@ class Workflow:
         return None
 
 
-def positive_text(image_prompt: str, character_sheet: str = "") -> str:
+def positive_text(image_prompt: str, character_sheet: str = "", style: Style | None = None) -> str:
     """The style prefix, the page's image prompt, then the book's character sheet."""
-    parts = [_clean(image_prompt), _clean(character_sheet)]
-    return STYLE_PREFIX + ", ".join(part for part in parts if part)
+    parts = [(style or default_style()).prefix, _clean(image_prompt), _clean(character_sheet)]
+    return ", ".join(part for part in parts if part)
 
 
-def negative_text(workflow_negative: str = "") -> str:
-    """Our no-text and safety lists, plus whatever the workflow's own negative said."""
-    extra = _clean(workflow_negative)
-    return f"{NEGATIVE}, {extra}" if extra and extra not in NEGATIVE else NEGATIVE
+def negative_text(workflow_negative: str = "", style: Style | None = None) -> str:
+    """Our no-text and safety lists, the style's extra terms, then the workflow's own negative.
+
+    Safety comes first, so a style or a workflow can add terms but never push ours out."""
+    text = NEGATIVE
+    for extra in ((style or default_style()).negative, _clean(workflow_negative)):
+        if extra and extra not in text:
+            text = f"{text}, {extra}"
+    return text
 
 
 def _clean(text: str) -> str:

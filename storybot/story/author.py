@@ -13,15 +13,21 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from storybot.errors import LLMUnavailableError, StoryError, UnsafeStoryError
+from storybot.errors import (
+    LLMUnavailableError,
+    StoryError,
+    UnsafeRequestError,
+    UnsafeStoryError,
+)
 from storybot.models import PAGE_COUNT, Page, Story, StoryRequest
 from storybot.safety import screen_page
 from storybot.story import repair
+from storybot.story.guard import SafetyGuard
 from storybot.story.names import NameBook
 from storybot.story.prompt import build_messages
 from storybot.story.stream import (
@@ -87,12 +93,16 @@ class StoryAuthor:
         timeout: float = 300.0,
         seed: int | None = None,
         safety_screen: bool = True,
+        guard: SafetyGuard | None = None,
+        style_labels: Mapping[str, str] | None = None,
     ) -> None:
         self.writer = writer
         self.retries = retries
         self.timeout = timeout
         self.seed = seed
         self.safety_screen = safety_screen
+        self.guard = guard  # a model's second look at the request and the finished story
+        self.style_labels = dict(style_labels or {})  # style name → its English label (prompt)
 
     async def write(self, request: StoryRequest) -> WrittenStory:
         """The whole story at once."""
@@ -105,6 +115,11 @@ class StoryAuthor:
         """Pages as they are written, then the finished story; StoryError if none is valid."""
         base_seed = self.seed if self.seed is not None else random.randrange(2**31)
         started = time.perf_counter()
+        if self.guard is not None:
+            verdict = await self.guard.check_request(request)
+            if not verdict.safe:
+                reason = f"the safety guard refused the request ({verdict.category})"
+                raise UnsafeRequestError(reason)
         failures: list[str] = []
         unsafe = 0
         for attempt in range(1, self.retries + 2):
@@ -112,21 +127,26 @@ class StoryAuthor:
             attempt_started = time.perf_counter()
             counter = _Counter()
             try:
+                story: Story | None = None
                 attempt_items = self._attempt(request, attempt, seed, counter)
                 async with contextlib.aclosing(attempt_items):
                     async for item in attempt_items:
                         if isinstance(item, Story):
-                            seconds = time.perf_counter() - started
-                            log.info(
-                                "[TIMING] LLM completed in %.2fs (attempt %d, %d chunks, %.1f/s)",
-                                seconds,
-                                attempt,
-                                counter.chunks,
-                                counter.chunks / max(time.perf_counter() - attempt_started, 1e-9),
-                            )
-                            yield WrittenStory(item, attempt, seconds, counter.chunks)
-                            return
+                            story = item
+                            break
                         yield item
+                if story is not None:  # the writer's stream is closed: the guard may use it
+                    await self._second_look(story, request)
+                    seconds = time.perf_counter() - started
+                    log.info(
+                        "[TIMING] LLM completed in %.2fs (attempt %d, %d chunks, %.1f/s)",
+                        seconds,
+                        attempt,
+                        counter.chunks,
+                        counter.chunks / max(time.perf_counter() - attempt_started, 1e-9),
+                    )
+                    yield WrittenStory(story, attempt, seconds, counter.chunks)
+                    return
             except LLMUnavailableError:
                 raise
             except (InvalidStory, StreamError, StoryError, TimeoutError) as exc:
@@ -142,6 +162,14 @@ class StoryAuthor:
             f"the story was not valid after {len(failures)} attempt(s): {failures[-1]}"
         )
 
+    async def _second_look(self, story: Story, request: StoryRequest) -> None:
+        """The guard model reads the finished story; unsafe → this attempt is rewritten."""
+        if self.guard is None:
+            return
+        verdict = await self.guard.check_story(story, request.language)
+        if not verdict.safe:
+            raise UnsafeDraft(f"the safety guard refused the story ({verdict.category})")
+
     async def _attempt(
         self, request: StoryRequest, attempt: int, seed: int, counter: _Counter
     ) -> AsyncIterator[DraftPage | Story]:
@@ -149,7 +177,8 @@ class StoryAuthor:
         draft = _Draft(request, self.safety_screen)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
-        chunks = self.writer.stream(build_messages(request), seed=seed)
+        messages = build_messages(request, self.style_labels.get(request.style))
+        chunks = self.writer.stream(messages, seed=seed)
         try:
             while True:
                 try:

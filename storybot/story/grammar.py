@@ -1,4 +1,4 @@
-"""The story grammar, one per language, and the same rules as a JSON schema.
+"""The story grammar, one per language and age band, and the same rules as a JSON schema.
 
 The grammar forces every mechanical rule the validator checks, so that even a model that writes
 noise gives a valid story: the JSON shape, Korean text that starts with a Hangul syllable (in
@@ -6,8 +6,11 @@ noise gives a valid story: the JSON shape, Korean text that starts with a Hangul
 string bounds sized for a children's page. Its longest output fits the token budget the writers
 derive from it (`gbnf.worst_case_tokens`).
 
-`grammars/story.gbnf` (Korean, the default language) and `grammars/story.en.gbnf` are written
-from here; `python -m storybot.story.grammar` writes them again after a change of the bounds.
+The page bounds follow the age band (`storybot.models.AgeBand`): shorter pages for 3-5, a little
+more room for 7-10. `grammars/story.gbnf` (Korean, the default language, band 4-8) and
+`grammars/story.en.gbnf` are written from here, with a file per other band beside them
+(`story.3-5.gbnf`, `story.en.3-5.gbnf`, ...); `python -m storybot.story.grammar` writes them all
+again after a change of the bounds.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from storybot.config import PROJECT_ROOT, Language
+from storybot.models import AGE_BANDS, DEFAULT_AGE, AgeBand
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +37,23 @@ class Bounds:
     prompt: int
 
 
-# Sized to a children's page (two to four short sentences) with room to spare, and so that the
-# grammar's worst case stays under about 6,000 tokens even one byte per token.
-BOUNDS: dict[str, Bounds] = {
-    "ko": Bounds(title=40, cover=80, text=200, sheet=600, prompt=300),
-    "en": Bounds(title=60, cover=150, text=400, sheet=600, prompt=300),
+GrammarKey = tuple[Language, AgeBand]
+"""What a story grammar is chosen by: the request's language and age band."""
+
+# Sized to a children's page with room to spare (3-5: two or three very short sentences; 4-8:
+# two to four short ones; 7-10: three to five), and so that the grammar's worst case stays
+# under about 6,500 tokens even at one byte per token (Korean: three bytes a syllable).
+BAND_BOUNDS: dict[GrammarKey, Bounds] = {
+    ("ko", "3-5"): Bounds(title=40, cover=60, text=120, sheet=600, prompt=300),
+    ("ko", "4-8"): Bounds(title=40, cover=80, text=200, sheet=600, prompt=300),
+    ("ko", "7-10"): Bounds(title=40, cover=100, text=280, sheet=600, prompt=300),
+    ("en", "3-5"): Bounds(title=60, cover=120, text=250, sheet=600, prompt=300),
+    ("en", "4-8"): Bounds(title=60, cover=150, text=400, sheet=600, prompt=300),
+    ("en", "7-10"): Bounds(title=60, cover=180, text=550, sheet=600, prompt=300),
 }
+LANGUAGES: tuple[Language, ...] = ("ko", "en")
+# The default band's bounds by language (what a grammar file without a band is written with).
+BOUNDS: dict[Language, Bounds] = {lang: BAND_BOUNDS[(lang, DEFAULT_AGE)] for lang in LANGUAGES}
 
 HANGUL_CLASS = "가-힣"
 # Printable ASCII but the quote and the backslash: no escapes, so one byte per character.
@@ -49,7 +64,7 @@ KO_PUNCTUATION = "“”‘’…·"
 EN_FIRST_CLASS = "A-Za-z0-9'"
 
 _HEADER = """\
-# storybot story JSON ({language}):
+# storybot story JSON ({language}, ages {band}):
 #   {{"title", "character_sheet", "pages": [5 x {{"page", "text", "image_prompt"}}]}}
 # Written by storybot/story/grammar.py (python -m storybot.story.grammar); edit the bounds there.
 # Keys, their order and the page numbers are fixed; every string and run of whitespace is bounded
@@ -74,9 +89,9 @@ body  ::= "\"text\"" ws ":" ws text ws "," ws "\"image_prompt\"" ws ":" ws promp
 """
 
 
-def story_grammar(language: Language) -> str:
-    """The GBNF grammar of the story JSON for `language`."""
-    b = BOUNDS[language]
+def story_grammar(language: Language, band: AgeBand = DEFAULT_AGE) -> str:
+    """The GBNF grammar of the story JSON for `language` and the age band `band`."""
+    b = BAND_BOUNDS[(language, band)]
     if language == "ko":
         story_rule = "Title and page text start with a Hangul syllable; then Hangul, ASCII, “”‘’…·."
         first = f"[{HANGUL_CLASS}]"
@@ -98,17 +113,17 @@ letter ::= [A-Za-z]
 achar  ::= [{ASCII_CLASS}]
 ws     ::= [ \\t\\n]{{0,4}}
 """
-    header = _HEADER.format(language=language, story_rule=story_rule)
+    header = _HEADER.format(language=language, band=band, story_rule=story_rule)
     return header + _SHAPE + strings
 
 
-def story_schema(language: Language) -> dict[str, Any]:
+def story_schema(language: Language, band: AgeBand = DEFAULT_AGE) -> dict[str, Any]:
     """The same rules as a JSON schema, for servers that take `response_format`.
 
     The bounds sit in the patterns too: llama.cpp's schema converter ignores maxLength when a
     string has a pattern.
     """
-    b = BOUNDS[language]
+    b = BAND_BOUNDS[(language, band)]
     if language == "ko":
         first, rest = f"[{HANGUL_CLASS}]", f"[{HANGUL_CLASS}{ASCII_CLASS}{KO_PUNCTUATION}]"
     else:
@@ -146,24 +161,36 @@ def story_schema(language: Language) -> dict[str, Any]:
     }
 
 
-def grammar_path(configured: Path, language: Language) -> Path:
-    """The grammar file for `language`: `story.en.gbnf` beside `story.gbnf` when it exists,
-    else LLM_GRAMMAR itself (one grammar for every language)."""
-    variant = configured.with_name(f"{configured.stem}.{language}{configured.suffix}")
-    return variant if variant.is_file() else configured
+def grammar_path(configured: Path, language: Language, band: AgeBand = DEFAULT_AGE) -> Path:
+    """The grammar file for `language` and `band`, the first that exists beside LLM_GRAMMAR
+    (`story.gbnf`): `story.en.3-5.gbnf`, `story.en.gbnf`, `story.3-5.gbnf`, else LLM_GRAMMAR
+    itself (one grammar for every language and band)."""
+    stem, suffix = configured.stem, configured.suffix
+    for infix in (f"{language}.{band}", language, band):
+        variant = configured.with_name(f"{stem}.{infix}{suffix}")
+        if variant.is_file():
+            return variant
+    return configured
 
 
-def default_paths() -> dict[str, Path]:
-    """Where the generated grammars live: the default language's is LLM_GRAMMAR's default."""
+def default_paths() -> dict[GrammarKey, Path]:
+    """Where the generated grammars live: Korean at the default band is LLM_GRAMMAR's default;
+    the other languages and bands are its variants (see `grammar_path`)."""
     folder = PROJECT_ROOT / "grammars"
-    return {"ko": folder / "story.gbnf", "en": folder / "story.en.gbnf"}
+    paths = {}
+    for language in LANGUAGES:
+        for band in AGE_BANDS:
+            lang = "" if language == "ko" else f".{language}"
+            age = "" if band == DEFAULT_AGE else f".{band}"
+            paths[(language, band)] = folder / f"story{lang}{age}.gbnf"
+    return paths
 
 
 def main() -> None:
-    """Write the grammars of every language."""
+    """Write the grammars of every language and band."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for language, path in default_paths().items():
-        path.write_text(story_grammar(language), encoding="utf-8")  # type: ignore[arg-type]
+    for (language, band), path in default_paths().items():
+        path.write_text(story_grammar(language, band), encoding="utf-8")
         log.info("wrote %s", path)
 
 

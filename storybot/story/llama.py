@@ -12,9 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storybot.config import Language, Settings
+from storybot.config import Settings
 from storybot.errors import LLMUnavailableError, StoryError, one_line
-from storybot.story.prompt import Message, language_of
+from storybot.story.grammar import GrammarKey
+from storybot.story.prompt import Message, grammar_key
 from storybot.story.writers import (
     TOP_K,
     Sampling,
@@ -57,9 +58,9 @@ class LlamaCppWriter:
         self.threads = threads
         self.sampling = sampling or Sampling()
         self._llama: Llama | None = None
-        self._grammars: dict[Language, LlamaGrammar] = {}
-        self._budgets: dict[Language, int] = {}  # max_tokens per language, from its grammar
-        self._short_context_warned: set[Language] = set()
+        self._grammars: dict[GrammarKey, LlamaGrammar] = {}  # per language and age band
+        self._budgets: dict[GrammarKey, int] = {}  # max_tokens per grammar, from its worst case
+        self._short_context_warned: set[GrammarKey] = set()
         self._formatter: Jinja2ChatFormatter | None = None
         self._is_end: Callable[[int], bool] = bool
         self.tokens_used = 0  # tokens of the last answer (for measurements)
@@ -91,14 +92,17 @@ class LlamaCppWriter:
         import llama_cpp
         from llama_cpp import Llama, LlamaGrammar
 
-        for language, text in read_grammars(self.grammar_path).items():
+        parsed: dict[str, LlamaGrammar] = {}  # one parse per file (a custom one serves all)
+        for key, text in read_grammars(self.grammar_path).items():
             try:
-                self._grammars[language] = LlamaGrammar.from_string(text, verbose=False)
+                if text not in parsed:
+                    parsed[text] = LlamaGrammar.from_string(text, verbose=False)
             except ValueError as exc:
                 raise LLMUnavailableError(
                     f"story grammar {self.grammar_path} is invalid: {exc}"
                 ) from None
-            self._budgets[language] = token_budget(text, self.sampling.max_tokens)
+            self._grammars[key] = parsed[text]
+            self._budgets[key] = token_budget(text, self.sampling.max_tokens)
         options: dict[str, Any] = {
             "n_gpu_layers": self.n_gpu_layers,
             "n_ctx": self.n_ctx,
@@ -148,11 +152,11 @@ class LlamaCppWriter:
                 if not loop.is_closed():
                     loop.call_soon_threadsafe(queue.put_nowait, item)
 
-            language = language_of(messages)
+            key = grammar_key(messages)
 
             def generate() -> None:
                 try:
-                    with contextlib.closing(self._generate(messages, language, seed)) as texts:
+                    with contextlib.closing(self._generate(messages, key, seed)) as texts:
                         for text in texts:
                             if stop.is_set():
                                 break
@@ -172,7 +176,7 @@ class LlamaCppWriter:
                 stop.set()
                 await asyncio.shield(worker)
 
-    def _generate(self, messages: list[Message], language: Language, seed: int) -> Iterator[str]:
+    def _generate(self, messages: list[Message], key: GrammarKey, seed: int) -> Iterator[str]:
         """The answer's text under the grammar, piece by piece (runs in the worker thread).
 
         Tokens come from `Llama.generate` and are decoded one at a time: llama-cpp-python's
@@ -181,13 +185,13 @@ class LlamaCppWriter:
         llama = self._llama
         assert llama is not None
         if self._formatter is None:  # no chat template in the GGUF: llama-cpp-python's own
-            yield from self._generate_chat(messages, language, seed)
+            yield from self._generate_chat(messages, key, seed)
             return
         formatted = self._formatter(messages=messages)
         prompt = llama.tokenize(
             formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True
         )
-        budget = self._fit(len(prompt), language)
+        budget = self._fit(len(prompt), key)
         llama.set_seed(seed)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.tokens_used = 0
@@ -197,7 +201,7 @@ class LlamaCppWriter:
             top_p=self.sampling.top_p,
             min_p=MIN_P,
             temp=self.sampling.temperature,
-            grammar=self._grammars[language],
+            grammar=self._grammars[key],
         )
         with contextlib.closing(tokens):
             for token in tokens:
@@ -210,18 +214,16 @@ class LlamaCppWriter:
                 if self.tokens_used >= budget:
                     break
 
-    def _generate_chat(
-        self, messages: list[Message], language: Language, seed: int
-    ) -> Iterator[str]:
+    def _generate_chat(self, messages: list[Message], key: GrammarKey, seed: int) -> Iterator[str]:
         assert self._llama is not None
         chunks = self._llama.create_chat_completion(
             messages,  # type: ignore[arg-type]
-            grammar=self._grammars[language],
+            grammar=self._grammars[key],
             stream=True,
             temperature=self.sampling.temperature,
             top_p=self.sampling.top_p,
             top_k=TOP_K,
-            max_tokens=self._budgets[language],
+            max_tokens=self._budgets[key],
             seed=seed,
         )
         for chunk in chunks:
@@ -229,7 +231,7 @@ class LlamaCppWriter:
             if text:
                 yield text
 
-    def _fit(self, prompt_tokens: int, language: Language) -> int:
+    def _fit(self, prompt_tokens: int, key: GrammarKey) -> int:
         """The token budget that fits LLM_N_CTX after the prompt; warns (once) when the
         grammar's longest story does not fit, since such a story would be cut off."""
         assert self._llama is not None
@@ -238,9 +240,9 @@ class LlamaCppWriter:
             raise StoryError(
                 f"the prompt ({prompt_tokens} tokens) does not fit LLM_N_CTX={self._llama.n_ctx()}"
             )
-        budget = self._budgets[language]
-        if budget > room and language not in self._short_context_warned:
-            self._short_context_warned.add(language)
+        budget = self._budgets[key]
+        if budget > room and key not in self._short_context_warned:
+            self._short_context_warned.add(key)
             log.warning(
                 "LLM_N_CTX=%d leaves %d tokens after the prompt, fewer than the longest story "
                 "the grammar allows (%d); raise LLM_N_CTX or a long story may be cut off",

@@ -27,7 +27,7 @@ import aiohttp
 from storybot.config import Settings
 from storybot.errors import LLMServerError, LLMUnavailableError, one_line
 from storybot.story.grammar import story_grammar, story_schema
-from storybot.story.prompt import Message, language_of
+from storybot.story.prompt import Message, grammar_key
 from storybot.story.writers import TOP_K, Sampling, read_grammars, token_budget
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class LlamaServerWriter:
 
     def payload(self, messages: list[Message], seed: int) -> dict[str, Any]:
         """The chat-completions request body, with the constraint form in use."""
-        language = language_of(messages)
+        key = grammar_key(messages)  # the language and the age band
         body: dict[str, Any] = {
             "messages": messages,
             "temperature": self.sampling.temperature,
@@ -99,10 +99,10 @@ class LlamaServerWriter:
             "stream": self.streaming,
         }
         if self.constraint == "grammar":
-            body["grammar"] = self.grammars[language]
+            body["grammar"] = self.grammars[key]
             body["max_tokens"] = token_budget(body["grammar"], self.sampling.max_tokens)
             return body
-        schema = story_schema(language)
+        schema = story_schema(*key)
         if self.constraint == "json_schema":
             body["response_format"] = {
                 "type": "json_schema",
@@ -110,7 +110,7 @@ class LlamaServerWriter:
             }
         else:
             body["response_format"] = {"type": "json_object", "schema": schema}
-        budget = token_budget(story_grammar(language), self.sampling.max_tokens)
+        budget = token_budget(story_grammar(*key), self.sampling.max_tokens)
         body["max_tokens"] = max(self.sampling.max_tokens, budget + _SCHEMA_SLACK)
         return body
 

@@ -1,10 +1,11 @@
 """Checks on the story that remain after the grammar and the repairs.
 
 Each function returns a list of problems in plain words; an empty list means valid. The bounds
-are the grammar's (`storybot.story.grammar.BOUNDS`), so a story from another source (a server
-with a JSON schema, a retry of an old run) is held to the same rules. What is left to fail here
-is what nothing could repair: an empty page, a Korean page with no Korean, an image prompt with
-no English letters, a name the repair could not take out.
+are the grammar's for the request's language and age band (`storybot.story.grammar.BAND_BOUNDS`),
+so a story from another source (a server with a JSON schema, a retry of an old run) is held to
+the same rules. What is left to fail here is what nothing could repair: an empty page, a Korean
+page with no Korean, an image prompt with no English letters, a name the repair could not take
+out.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from collections.abc import Iterable
 
 from storybot.models import PAGE_COUNT, Page, Story, StoryRequest
-from storybot.story.grammar import BOUNDS, Bounds
+from storybot.story.grammar import BAND_BOUNDS, Bounds
 from storybot.story.names import NameBook
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -22,8 +23,8 @@ PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
 
 
 def bounds(request: StoryRequest) -> Bounds:
-    """The string bounds for `request`'s language."""
-    return BOUNDS[request.language]
+    """The string bounds for `request`'s language and age band."""
+    return BAND_BOUNDS[(request.language, request.age)]
 
 
 def text_problems(label: str, text: str, limit: int, request: StoryRequest) -> list[str]:

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 
-from storybot.config import Language, Settings
+from storybot.config import Settings
 from storybot.errors import LLMUnavailableError, StoryError
+from storybot.models import AGE_BANDS
 from storybot.story.gbnf import GrammarSyntaxError, worst_case_tokens
-from storybot.story.grammar import grammar_path
+from storybot.story.grammar import LANGUAGES, GrammarKey, grammar_path
 from storybot.story.prompt import Message
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 
 TOP_K = 40  # llama.cpp's default, as the original's llama-cli ran with
-LANGUAGES: tuple[Language, ...] = ("ko", "en")
 GGUF_MAGIC = b"GGUF"
 
 
@@ -70,9 +70,14 @@ def read_grammar(path: Path) -> str:
         ) from None
 
 
-def read_grammars(path: Path) -> dict[Language, str]:
-    """LLM_GRAMMAR for each language: its `.en` variant beside it for English, if any."""
-    return {language: read_grammar(grammar_path(path, language)) for language in LANGUAGES}
+def read_grammars(path: Path) -> dict[GrammarKey, str]:
+    """LLM_GRAMMAR for each language and age band: the variant beside it for that language
+    and band (`story.en.3-5.gbnf`, ...), if any (see `grammar_path`)."""
+    return {
+        (language, band): read_grammar(grammar_path(path, language, band))
+        for language in LANGUAGES
+        for band in AGE_BANDS
+    }
 
 
 def token_budget(grammar: str, configured: int) -> int:

@@ -5,7 +5,8 @@ Supertonic is the book's voice; espeak-ng is a robotic but tiny fallback for mac
 without the Supertonic model.
 
 The code lives in private modules: `_common` (errors, result, protocol, text cleaning, WAV
-helpers), `_supertonic`, `_espeak` and `_doctor` (make_narrator, check_tts, say_command).
+helpers), `_sentences` (sentence splitting and joining, the timing sidecar `page.json`),
+`_supertonic`, `_espeak` and `_doctor` (make_narrator, check_tts, say_command).
 """
 
 from storybot.engines.tts._common import (
@@ -34,6 +35,13 @@ from storybot.engines.tts._espeak import (
     ESPEAK_WPM,
     EspeakNarrator,
 )
+from storybot.engines.tts._sentences import (
+    SENTENCE_PAUSE,
+    TimedSentence,
+    read_sidecar,
+    sidecar_path,
+    split_sentences,
+)
 from storybot.engines.tts._supertonic import (
     SUPERTONIC_FILES,
     SUPERTONIC_MODEL,
@@ -53,6 +61,7 @@ __all__ = [
     "ESPEAK_TIMEOUT",
     "ESPEAK_WPM",
     "KEPT_TAIL",
+    "SENTENCE_PAUSE",
     "SILENCE_DBFS",
     "SUPERTONIC_FILES",
     "SUPERTONIC_MODEL",
@@ -63,12 +72,16 @@ __all__ = [
     "Narrator",
     "SupertonicNarrator",
     "TTSError",
+    "TimedSentence",
     "check_tts",
     "clean_text",
     "has_words",
     "make_narrator",
     "missing_model_files",
+    "read_sidecar",
     "say_command",
+    "sidecar_path",
+    "split_sentences",
     "trim_trailing_silence",
     "write_silence",
     "write_wav",

@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import shutil
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
 
+from storybot import processes
 from storybot.config import Language, Voice
 from storybot.engines.tts._common import (
     DEFAULT_SPEED,
     DEFAULT_WORKERS,
+    EMPTY_PAGE,
     ESPEAK_LANGUAGES,
     NarrationResult,
     TTSError,
     _check_request,
     clean_text,
-    has_words,
     write_silence,
-    write_wav,
+)
+from storybot.engines.tts._sentences import (
+    speakable_sentences,
+    write_narration,
+    write_silent_sidecar,
 )
 from storybot.logs import timing
 
@@ -77,48 +84,54 @@ class EspeakNarrator:
         voice = voice or self.voice
         _check_request(voice, language)
         program = self._path()
-        spoken = clean_text(text)
-        if not has_words(spoken):
+        sentences = speakable_sentences(text, clean_text)
+        if not sentences:
             log.warning("Nothing speakable in %r; %s is silence", text[:40], out_path.name)
+            await asyncio.to_thread(write_silent_sidecar, out_path, text, EMPTY_PAGE)
             seconds = await asyncio.to_thread(write_silence, out_path, ESPEAK_RATE)
             return NarrationResult(out_path, seconds, ESPEAK_RATE, self.name)
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        raw = out_path.with_name(out_path.name + ".espeak")
         # M1..M5/F1..F5 become espeak-ng's m1..m5/f1..f5 variants of the language's voice.
         espeak_voice = f"{ESPEAK_LANGUAGES[language]}+{voice.lower()}"
         wpm = str(round(ESPEAK_WPM * self.speed))
-        command = [program, "-v", espeak_voice, "-s", wpm, "-w", str(raw), "--stdin"]
+        command = [program, "-v", espeak_voice, "-s", wpm, "--stdout", "--stdin"]
+        spoken = sum(len(said) for _, said in sentences)
         async with self._slots:
-            with timing(log, f"TTS {out_path.name} ({len(spoken)} chars, espeak-ng {language})"):
-                process = await asyncio.create_subprocess_exec(
-                    *command,
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.PIPE,
-                )
-                try:
-                    _, stderr = await asyncio.wait_for(
-                        process.communicate(spoken.encode("utf-8")), ESPEAK_TIMEOUT
-                    )
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
-                    raw.unlink(missing_ok=True)
-                    raise TTSError(f"espeak-ng took over {ESPEAK_TIMEOUT:.0f} s") from None
-                if process.returncode != 0 or not raw.is_file():
-                    raw.unlink(missing_ok=True)
-                    detail = stderr.decode("utf-8", "replace").strip()
-                    raise TTSError(f"espeak-ng failed ({process.returncode}): {detail}")
-                seconds, rate = await asyncio.to_thread(self._finish, raw, out_path)
+            with timing(log, f"TTS {out_path.name} ({spoken} chars, espeak-ng {language})"):
+                clips, rate = [], ESPEAK_RATE
+                for shown, said in sentences:
+                    samples, rate = await self._speak(command, said)
+                    clips.append((shown, samples))
+                seconds, _ = await asyncio.to_thread(write_narration, out_path, clips, rate)
         return NarrationResult(out_path, seconds, rate, self.name)
 
     @staticmethod
-    def _finish(raw: Path, out_path: Path) -> tuple[float, int]:
+    async def _speak(command: list[str], spoken: str) -> tuple[np.ndarray, int]:
+        """One sentence's voice from espeak-ng (its WAV on stdout)."""
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         try:
-            samples, rate = sf.read(raw, dtype="float32")
-        finally:
-            raw.unlink(missing_ok=True)
-        return write_wav(out_path, samples, rate), rate
+            stdout, stderr = await asyncio.wait_for(
+                process.communicate(spoken.encode("utf-8")), ESPEAK_TIMEOUT
+            )
+        except TimeoutError:
+            await processes.kill(process, "espeak-ng")
+            raise TTSError(f"espeak-ng took over {ESPEAK_TIMEOUT:.0f} s") from None
+        except BaseException:  # cancelled: espeak-ng must not stay behind
+            await processes.kill(process, "espeak-ng")
+            raise
+        if process.returncode != 0 or not stdout:
+            detail = stderr.decode("utf-8", "replace").strip()
+            raise TTSError(f"espeak-ng failed ({process.returncode}): {detail}")
+        try:
+            samples, rate = sf.read(io.BytesIO(stdout), dtype="float32")
+        except (RuntimeError, sf.LibsndfileError) as exc:
+            raise TTSError(f"espeak-ng wrote no readable WAV: {exc}") from None
+        return samples, rate
 
     async def close(self) -> None:
         """Nothing is kept between pages."""

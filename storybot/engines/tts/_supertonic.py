@@ -10,18 +10,24 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from storybot.config import Language, Voice
 from storybot.engines.tts._common import (
     DEFAULT_SPEED,
     DEFAULT_STEPS,
     DEFAULT_WORKERS,
+    EMPTY_PAGE,
     NarrationResult,
     TTSError,
     _check_request,
     clean_text,
-    has_words,
     write_silence,
-    write_wav,
+)
+from storybot.engines.tts._sentences import (
+    speakable_sentences,
+    write_narration,
+    write_silent_sidecar,
 )
 from storybot.errors import one_line
 from storybot.logs import timing
@@ -185,26 +191,38 @@ class SupertonicNarrator:
     ) -> NarrationResult:
         tts = self._load_blocking()
         style = self._style(tts, voice)
-        spoken = self.clean(text)
-        with timing(log, f"TTS {out_path.name} ({len(spoken)} chars, {language}, {voice})"):
-            if not has_words(spoken):
+        sentences = speakable_sentences(text, self.clean)
+        spoken = sum(len(said) for _, said in sentences)
+        with timing(log, f"TTS {out_path.name} ({spoken} chars, {language}, {voice})"):
+            if not sentences:
                 log.warning("Nothing speakable in %r; %s is silence", text[:40], out_path.name)
+                write_silent_sidecar(out_path, text, EMPTY_PAGE)  # first, as for speech
                 seconds = write_silence(out_path, tts.sample_rate)
                 return NarrationResult(out_path, seconds, tts.sample_rate, self.name)
-            try:
-                samples, _ = tts.synthesize(
-                    spoken,
-                    voice_style=style,
-                    total_steps=self.steps,
-                    speed=self.speed,
-                    lang=language,
-                )
-            except Exception as exc:  # ONNX Runtime and supertonic raise several types
-                raise TTSError(
-                    f"Supertonic failed on {out_path.name}: {type(exc).__name__}: {exc}"
-                ) from None
-            seconds = write_wav(out_path, samples, tts.sample_rate)
+            clips = [
+                (shown, self._synthesize(tts, style, said, language, out_path))
+                for shown, said in sentences
+            ]
+            seconds, _ = write_narration(out_path, clips, tts.sample_rate)
         return NarrationResult(out_path, seconds, tts.sample_rate, self.name)
+
+    def _synthesize(
+        self, tts: TTS, style: Style, spoken: str, language: str, out_path: Path
+    ) -> np.ndarray:
+        """One sentence's voice."""
+        try:
+            samples, _ = tts.synthesize(
+                spoken,
+                voice_style=style,
+                total_steps=self.steps,
+                speed=self.speed,
+                lang=language,
+            )
+        except Exception as exc:  # ONNX Runtime and supertonic raise several types
+            raise TTSError(
+                f"Supertonic failed on {out_path.name}: {type(exc).__name__}: {exc}"
+            ) from None
+        return np.asarray(samples, dtype=np.float32).reshape(-1)
 
     async def close(self) -> None:
         """Stop the worker pool and drop the model."""
