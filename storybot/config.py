@@ -22,9 +22,9 @@ from pydantic import (
     field_validator,
 )
 
+from storybot.engines.styles import StyleError, load_styles
 from storybot.errors import ConfigError
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from storybot.paths import PROJECT_ROOT
 
 Voice = Literal["M1", "M2", "M3", "M4", "M5", "F1", "F2", "F3", "F4", "F5"]
 Language = Literal["ko", "en"]
@@ -189,8 +189,6 @@ class Settings(BaseModel):
     @classmethod
     def _styles_load(cls, path: Path) -> Path:
         # A bad styles file stops start-up here, naming the style and key, not at a /story.
-        from storybot.engines.styles import StyleError, load_styles
-
         try:
             load_styles(path)
         except StyleError as exc:

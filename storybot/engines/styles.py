@@ -16,8 +16,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from storybot.config import PROJECT_ROOT
 from storybot.errors import ConfigError
+from storybot.paths import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ import logging
 import re
 from dataclasses import dataclass
 
+import storybot.safety._english as english
+import storybot.safety._korean as korean
 from storybot.models import Story, StoryRequest
-from storybot.safety import _english as english
-from storybot.safety import _korean as korean
 from storybot.safety._categories import CATEGORIES, Hit
 from storybot.safety._normalise import base, leet_variants, spaced_words
 

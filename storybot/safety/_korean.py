@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import storybot.safety._korean_words as words
 from storybot.korean import kiwi
-from storybot.safety import _korean_words as words
 from storybot.safety._categories import DRUGS, HATE, SEXUAL, VIOLENCE, Hit
 
 # Tags of particles, endings and suffixes: what may follow a word spelled with spaces.

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+import storybot.story.repair as repair
 from storybot.errors import (
     LLMUnavailableError,
     StoryError,
@@ -26,7 +27,6 @@ from storybot.errors import (
 )
 from storybot.models import PAGE_COUNT, Page, Story, StoryRequest
 from storybot.safety import screen_page
-from storybot.story import repair
 from storybot.story.guard import SafetyGuard
 from storybot.story.names import NameBook
 from storybot.story.prompt import build_messages
