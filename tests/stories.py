@@ -610,3 +610,21 @@ REALISTIC_KO: list[Sample] = [
         kept=("Hanok", "Joseon"),
     ),
 ]
+
+
+def request(**changes: object) -> StoryRequest:
+    """The sample request (조선시대, 궁궐, 호랑이와 토끼, 우정) with `changes` applied."""
+    values: dict[str, object] = {
+        "era": "조선시대",
+        "place": "궁궐",
+        "characters": "호랑이, 토끼",
+        "topic": "우정",
+    }
+    values.update(changes)
+    return StoryRequest(**values)  # type: ignore[arg-type]
+
+
+# The sample /story answers, and the files a finished book message carries.
+FULL = {"era": "조선시대", "place": "궁궐", "characters": "호랑이, 토끼", "topic": "우정"}
+PAGE_FILES = {"cover.png", *(f"panel_{i}.png" for i in range(1, 5))}
+PAGE_FILES |= {f"page_{i}.ogg" for i in range(5)}  # narration as Opus in Ogg

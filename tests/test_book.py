@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ import soundfile
 
 from storybot.book import BookError, VideoOptions, make_video, page_durations
 from tests.fake_comfyui import png
+from tests.processes import ffmpeg_children
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
 
@@ -107,20 +107,6 @@ async def test_broken_audio_becomes_a_silent_page(tmp_path: Path) -> None:
 
 
 # No work outlives its book (issue 9, case 6).
-
-
-def ffmpeg_children() -> list[int]:
-    """Pids of ffmpeg processes whose parent is this test process (from /proc)."""
-    me, found = str(os.getpid()), []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # ended while we looked
-            continue
-        name = text[text.index("(") + 1 : text.rindex(")")]
-        if name == "ffmpeg" and text[text.rindex(")") + 2 :].split()[1] == me:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def leftovers(folder: Path) -> list[str]:

@@ -24,27 +24,15 @@ from storybot.models import (
     PageImage,
     Progress,
     Status,
-    StoryRequest,
     Waiting,
 )
 from storybot.runs import AUDIO_NAMES, IMAGE_NAMES, TIMING_NAMES
 from storybot.service import BookMaker, CancelOutcome
 from tests.fake_comfyui import FakeComfyUI, free_port
 from tests.fake_llama_server import FakeLlamaServer, Reply, asks_for_a_verdict
-from tests.stories import dumps, story, with_page
+from tests.stories import dumps, request, story, with_page
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
-
-
-def request(**changes: object) -> StoryRequest:
-    values: dict[str, object] = {
-        "era": "조선시대",
-        "place": "궁궐",
-        "characters": "호랑이, 토끼",
-        "topic": "우정",
-    }
-    values.update(changes)
-    return StoryRequest(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from storybot.models import Status, Story, StoryRequest
 from storybot.runs import RunStore
 from tests.fake_discord import EPHEMERAL, FakeMessage
 from tests.fake_llama_server import FakeLlamaServer, Reply
-from tests.stories import dumps, story
+from tests.stories import FULL, PAGE_FILES, dumps, story
 from tests.tiny_whisper import VOICE_MESSAGE, speak, tone
 
 if TYPE_CHECKING:
@@ -32,9 +32,6 @@ pytestmark = pytest.mark.skipif(
     reason="needs ffmpeg and espeak-ng",
 )
 
-FULL = {"era": "조선시대", "place": "궁궐", "characters": "호랑이, 토끼", "topic": "우정"}
-PAGE_FILES = {"cover.png", *(f"panel_{i}.png" for i in range(1, 5))}
-PAGE_FILES |= {f"page_{i}.ogg" for i in range(5)}  # narration as Opus in Ogg
 PATCH_MESSAGE = "PATCH /channels/{channel_id}/messages/{message_id}"
 ONLY_OWNER = "🙅 Only the person who asked for this book"
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.fake_discord import EPHEMERAL
+from tests.stories import FULL, PAGE_FILES
 
 if TYPE_CHECKING:
     from tests.bot_harness import Harness
@@ -19,10 +20,6 @@ pytestmark = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("espeak-ng") is None,
     reason="needs ffmpeg and espeak-ng",
 )
-
-FULL = {"era": "조선시대", "place": "궁궐", "characters": "호랑이, 토끼", "topic": "우정"}
-PAGE_FILES = {"cover.png", *(f"panel_{i}.png" for i in range(1, 5))}
-PAGE_FILES |= {f"page_{i}.ogg" for i in range(5)}  # narration as Opus in Ogg
 
 
 async def test_double_cancel_then_a_new_story_from_the_same_user(harness: Harness) -> None:

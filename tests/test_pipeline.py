@@ -27,14 +27,13 @@ from storybot.models import (
     StageStarted,
     Status,
     StoryReady,
-    StoryRequest,
 )
 from storybot.runs import RunStore
 from storybot.scheduler import UserBusyError
 from storybot.service import BookMaker, RequestRefused
 from tests.fake_comfyui import FakeComfyUI, png_size
 from tests.fake_llama_server import FakeLlamaServer, Reply
-from tests.stories import dumps, story
+from tests.stories import dumps, request, story
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
 
@@ -93,17 +92,6 @@ async def maker_factory(
 async def collect(events: AsyncIterator[Event]) -> list[Event]:
     async with asyncio.timeout(120):
         return [event async for event in events]
-
-
-def request(**changes: object) -> StoryRequest:
-    values: dict[str, object] = {
-        "era": "조선시대",
-        "place": "궁궐",
-        "characters": "호랑이, 토끼",
-        "topic": "우정",
-    }
-    values.update(changes)
-    return StoryRequest(**values)  # type: ignore[arg-type]
 
 
 def wav_seconds(path: Path) -> float:

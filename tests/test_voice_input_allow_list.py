@@ -18,27 +18,13 @@ import pytest
 
 from storybot.engines import audio
 from storybot.engines.audio import AudioError, load_audio, load_audio_bytes, probe, sniff
+from tests.processes import ffmpeg_children
 from tests.tiny_whisper import encode_voice_message, tone
 
 pytestmark = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
     reason="needs ffmpeg (apt-get install ffmpeg)",
 )
-
-
-def ffmpeg_children() -> list[str]:
-    """ffmpeg and ffprobe processes whose parent is this test process (from /proc)."""
-    me, found = str(os.getpid()), []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # ended while we looked
-            continue
-        name = text[text.index("(") + 1 : text.rindex(")")]
-        ppid = text[text.rindex(")") + 2 :].split()[1]
-        if ppid == me and name in ("ffmpeg", "ffprobe"):
-            found.append(name)
-    return found
 
 
 @pytest.fixture(scope="module")
