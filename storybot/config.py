@@ -200,6 +200,11 @@ class Settings(BaseModel):
     def _words_file_exists(cls, path: Path | None) -> Path | None:
         if path is not None and not path.is_file():
             raise ValueError(f"{path} is not a file (one word a line)")
+        if path is not None:  # read at every answer: a bad file must stop start-up, not them
+            try:
+                path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(f"{path} cannot be read as UTF-8 text: {exc}") from None
         return path
 
     @field_validator("log_level", mode="before")

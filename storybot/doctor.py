@@ -5,25 +5,12 @@ from __future__ import annotations
 import importlib.metadata
 import shutil
 import subprocess
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Literal
 
+from storybot.checks import Check, CheckFunction, CheckStatus
 from storybot.config import Settings
 
-CheckStatus = Literal["OK", "WARN", "FAIL"]
+__all__ = ["Check", "CheckFunction", "CheckStatus", "run_checks"]
 
-
-@dataclass(frozen=True)
-class Check:
-    """One row of the doctor's table."""
-
-    component: str
-    status: CheckStatus
-    detail: str
-
-
-CheckFunction = Callable[[Settings], Awaitable[list[Check]]]
 
 PACKAGES = {
     "discord.py": "discord.py",

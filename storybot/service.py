@@ -15,7 +15,10 @@ from enum import StrEnum
 
 from storybot.book import VideoOptions
 from storybot.config import Settings
+from storybot.engines.image_pool import ComfyPool
+from storybot.engines.picture_check import make_picture_check
 from storybot.engines.styles import load_styles
+from storybot.engines.tts import make_narrator
 from storybot.errors import StorybotError
 from storybot.logs import run_context
 from storybot.models import (
@@ -32,7 +35,7 @@ from storybot.pipeline import BookPipeline, Painter, PipelineOptions
 from storybot.runs import RunRecord, RunStore
 from storybot.safety import screen
 from storybot.scheduler import Scheduler, Ticket
-from storybot.story import StoryAuthor
+from storybot.story import StoryAuthor, make_writer
 from storybot.story.guard import make_guard
 
 log = logging.getLogger(__name__)
@@ -134,11 +137,6 @@ class BookMaker:
     @classmethod
     def from_settings(cls, settings: Settings, painter: Painter | None = None) -> BookMaker:
         """Everything wired from the settings (engines load lazily, on first use)."""
-        from storybot.engines.image_pool import ComfyPool
-        from storybot.engines.picture_check import make_picture_check
-        from storybot.engines.tts import make_narrator
-        from storybot.story import make_writer
-
         store = RunStore(settings.data_dir)
         writer = make_writer(settings)
         styles = load_styles(settings.image_styles)

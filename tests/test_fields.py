@@ -264,3 +264,13 @@ def test_a_parse_takes_well_under_a_millisecond_or_so() -> None:
         times.append((time.perf_counter() - started) / len(answers))
     # About 0.25 ms on one core; the bound only catches a reload or a runaway loop per parse.
     assert statistics.median(times) < 0.02
+
+
+def test_a_words_file_that_is_not_text_stops_start_up(tmp_path: Path) -> None:
+    from storybot.config import Settings
+    from storybot.errors import ConfigError
+
+    binary = tmp_path / "words.txt"
+    binary.write_bytes(b"\xff\xfe\x00 not text")
+    with pytest.raises(ConfigError, match=r"FIELD_WORDS_FILE=.*UTF-8"):
+        Settings.load(env={}, env_file=None, field_words_file=binary)

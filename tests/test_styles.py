@@ -226,3 +226,10 @@ def test_a_broken_styles_file_stops_the_command(tmp_path: Path) -> None:
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("storybot: bad setting: IMAGE_STYLES=")
     assert "style 'crayon' has unknown key 'prefx'" in result.stderr
+
+
+def test_an_absurdly_nested_file_is_refused_not_a_crash(tmp_path: Path) -> None:
+    hostile = tmp_path / "styles.json"
+    hostile.write_text("[" * 100_000, encoding="utf-8")  # blows json's recursion limit
+    with pytest.raises(StyleError, match="not valid JSON"):
+        load_styles(hostile)

@@ -18,8 +18,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from storybot.checks import Check
 from storybot.config import Settings
-from storybot.doctor import Check
 from storybot.engines.comfyui import (
     ComfyClient,
     ComfyError,

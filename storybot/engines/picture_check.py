@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from storybot.checks import Check
 from storybot.config import NUDENET_LABELS, Settings
-from storybot.doctor import Check
 from storybot.errors import StorybotError, one_line
 
 logger = logging.getLogger(__name__)

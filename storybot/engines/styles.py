@@ -92,7 +92,7 @@ def _read(path: Path, base: dict[str, Style]) -> dict[str, Style]:
         raise StyleError(f"styles file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise StyleError(f"styles file {path} cannot be read: {exc}") from None
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: absurd nesting
         raise StyleError(f"styles file {path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise StyleError(f"{path}: expected an object of styles, e.g. {{\"crayon\": {{…}}}}")

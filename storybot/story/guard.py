@@ -33,7 +33,9 @@ from storybot.config import Language, Settings
 from storybot.errors import ConfigError, StoryError, one_line
 from storybot.models import Story, StoryRequest
 from storybot.safety import CATEGORIES
+from storybot.story.llama import LlamaCppWriter
 from storybot.story.prompt import Message
+from storybot.story.server import LlamaServerWriter
 from storybot.story.writers import check_gguf_file, parse_hf_model, token_budget
 
 log = logging.getLogger(__name__)
@@ -215,9 +217,6 @@ def parse_verdict(raw: str) -> tuple[bool, str]:
 
 def make_guard(settings: Settings, writer: object) -> SafetyGuard | None:
     """The guard SAFETY_GUARD asks for, or None when it is off (or the writer cannot classify)."""
-    from storybot.story.llama import LlamaCppWriter
-    from storybot.story.server import LlamaServerWriter
-
     timeout = settings.safety_guard_timeout
     if settings.safety_guard == "off":
         return None

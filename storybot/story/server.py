@@ -15,10 +15,11 @@ names the field) is asked again at once with the next; the log says which form i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -114,31 +115,38 @@ class LlamaServerWriter:
         body["max_tokens"] = max(self.sampling.max_tokens, budget + _SCHEMA_SLACK)
         return body
 
-    async def stream(self, messages: list[Message], *, seed: int) -> AsyncIterator[str]:
-        """POST the messages; yield the content of each server-sent delta."""
+    @contextlib.asynccontextmanager
+    async def _post(
+        self, body_for: Callable[[str], dict[str, Any]]
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """POST a chat completion in the constraint form the server takes: on an error that
+        names the form, fall back to the next one (and keep it for later requests)."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
-        endpoint = f"{self.url}/v1/chat/completions"
-        try:
-            while True:
-                form = self.constraint
-                async with self._session.post(
-                    endpoint, json=self.payload(messages, seed)
-                ) as response:
-                    if response.status != 200:
-                        message = await _describe_error(response)
-                        if self._fall_back(form, message):
-                            continue
-                        raise LLMServerError(
-                            f"llama-server at {self.url} answered {response.status}: {message} "
-                            f"(with the {form} constraint)"
-                        )
+        while True:
+            form = self.constraint
+            async with self._session.post(
+                f"{self.url}/v1/chat/completions", json=body_for(form)
+            ) as response:
+                if response.status == 200:
                     if not self._confirmed:
                         self._confirmed = True
                         log.info("llama-server at %s takes the %s constraint", self.url, form)
-                    async for text in _contents(response):
-                        yield text
+                    yield response
                     return
+                message = await _describe_error(response)
+                if not self._fall_back(form, message):
+                    raise LLMServerError(
+                        f"llama-server at {self.url} answered {response.status}: {message} "
+                        f"(with the {form} constraint)"
+                    )
+
+    async def stream(self, messages: list[Message], *, seed: int) -> AsyncIterator[str]:
+        """POST the messages; yield the content of each server-sent delta."""
+        try:
+            async with self._post(lambda _form: self.payload(messages, seed)) as response:
+                async for text in _contents(response):
+                    yield text
         except aiohttp.ClientConnectorError as exc:
             raise LLMUnavailableError(
                 f"llama-server at {self.url} is not reachable ({exc.os_error.strerror or exc}); "
@@ -156,8 +164,6 @@ class LlamaServerWriter:
     ) -> str:
         """A short greedy answer, not streamed, under `grammar` or `schema` in the constraint
         form the server takes (falling back as the story does): the safety guard's verdict."""
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
         body: dict[str, Any] = {"messages": messages, "temperature": 0.0, "stream": False}
         body["max_tokens"] = max_tokens
         forms: dict[str, dict[str, Any]] = {
@@ -171,21 +177,9 @@ class LlamaServerWriter:
             "json_object": {"response_format": {"type": "json_object", "schema": schema}},
         }
         try:
-            while True:
-                form = self.constraint
-                async with self._session.post(
-                    f"{self.url}/v1/chat/completions", json=body | forms[form]
-                ) as response:
-                    if response.status != 200:
-                        message = await _describe_error(response)
-                        if self._fall_back(form, message):
-                            continue
-                        raise LLMServerError(
-                            f"llama-server at {self.url} answered {response.status}: {message} "
-                            f"(with the {form} constraint)"
-                        )
-                    answer = await response.json(content_type=None)
-                    return answer["choices"][0]["message"]["content"] or ""
+            async with self._post(lambda form: body | forms[form]) as response:
+                answer = await response.json(content_type=None)
+                return answer["choices"][0]["message"]["content"] or ""
         except aiohttp.ClientConnectorError as exc:
             raise LLMUnavailableError(
                 f"llama-server at {self.url} is not reachable: {exc}"

@@ -22,7 +22,7 @@ from storybot.story.grammar import LANGUAGES, GrammarKey, grammar_path
 from storybot.story.prompt import Message
 
 if TYPE_CHECKING:
-    from storybot.doctor import Check
+    from storybot.checks import Check
 
 
 TOP_K = 40  # llama.cpp's default, as the original's llama-cli ran with
@@ -116,19 +116,9 @@ def check_gguf_file(path: Path) -> None:
         )
 
 
-def make_writer(settings: Settings) -> StoryWriter:
-    """llama-server when LLM_SERVER_URL is set, else llama.cpp in this process."""
-    from storybot.story.llama import LlamaCppWriter
-    from storybot.story.server import LlamaServerWriter
-
-    if settings.llm_server_url:
-        return LlamaServerWriter.from_settings(settings)
-    return LlamaCppWriter.from_settings(settings)
-
-
 async def check_llm(settings: Settings) -> list[Check]:
     """Doctor rows: the grammar, and the model file or the llama-server."""
-    from storybot.doctor import Check
+    from storybot.checks import Check
 
     rows = []
     try:
@@ -159,7 +149,7 @@ async def check_llm(settings: Settings) -> list[Check]:
 def _check_hf_cache(repo: str, filename: str) -> Check:
     from huggingface_hub import try_to_load_from_cache
 
-    from storybot.doctor import Check
+    from storybot.checks import Check
 
     cached = try_to_load_from_cache(repo, filename)
     if isinstance(cached, str):
@@ -173,7 +163,7 @@ def _check_hf_cache(repo: str, filename: str) -> Check:
 
 
 async def _check_server(url: str) -> Check:
-    from storybot.doctor import Check
+    from storybot.checks import Check
 
     timeout = aiohttp.ClientTimeout(total=5)
     try:

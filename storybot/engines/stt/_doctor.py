@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from storybot.checks import Check
 from storybot.config import Settings
-from storybot.doctor import Check
 from storybot.engines.audio import AudioError, ffmpeg_programs
 from storybot.engines.stt._whisper import (
     OPENAI_WHISPER_INSTALL,

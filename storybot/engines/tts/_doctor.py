@@ -7,8 +7,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from storybot.checks import Check, CheckStatus
 from storybot.config import Language, Settings, Voice
-from storybot.doctor import Check, CheckStatus
 from storybot.engines.tts._common import NarrationResult, Narrator
 from storybot.engines.tts._espeak import ESPEAK_PROGRAM, EspeakNarrator
 from storybot.engines.tts._supertonic import (
