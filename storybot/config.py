@@ -124,6 +124,10 @@ class Settings(BaseModel):
     data_dir: Path = Path("data")
     keep_runs: int = Field(100, ge=1)
     shared_gpu: bool = True
+    # On a shared GPU: `interleave` pauses the writer while each picture is painted (both
+    # models stay resident in VRAM); `story-first` paints only once the story is written.
+    gpu_schedule: Literal["interleave", "story-first"] = "interleave"
+    metrics_port: OptionalInt = None  # serve Prometheus /metrics on this port when set
     safety_screen: bool = True
     # A model's second look at the request and the finished story (storybot/story/guard.py):
     # off, llm (the story LLM itself) or model (the GGUF or llama-server URL in
