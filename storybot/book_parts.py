@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from storybot.book import VideoOptions
-from storybot.engines.styles import Style
+from storybot.engines.styles import DEFAULT_STYLE, Style, default_style
 from storybot.errors import StorybotError
 from storybot.models import PAGE_COUNT, Event, Page
+from storybot.video import VideoOptions
 
 ProgressCallback = Callable[[int, int], Awaitable[None] | None]
 Emit = Callable[[Event, bool], None]
@@ -37,6 +37,7 @@ class Painter(Protocol):
         character_sheet: str = "",
         on_progress: ProgressCallback | None = None,
         style: Style | None = None,
+        owner: str = "",
     ) -> Path: ...
 
     async def reachable(self) -> bool: ...
@@ -61,6 +62,9 @@ class PictureChecker(Protocol):
 @dataclass(frozen=True)
 class PipelineOptions:
     shared_gpu: bool = True
+    # GPU_SCHEDULE on a shared GPU: "interleave" pauses the writer while a picture is painted;
+    # "story-first" paints only once the whole story is written.
+    gpu_schedule: str = "interleave"
     image_retries: int = 1  # on top of the pool's own retry on another server
     narration_timeout: float = 180.0
     video_timeout: float = 600.0
@@ -70,6 +74,10 @@ class PipelineOptions:
     styles: dict[str, Style] = field(default_factory=dict)  # IMAGE_STYLES, by name
     make_pdf: bool = True
     pdf_font: Path | None = None  # BOOK_PDF_FONT; None: fontconfig finds a Korean font
+
+    def style(self, name: str) -> Style:
+        """The look `name` asks for; watercolor for a style an operator has since removed."""
+        return self.styles.get(name) or self.styles.get(DEFAULT_STYLE, default_style())
 
 
 class Attempt:

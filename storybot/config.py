@@ -1,40 +1,34 @@
-"""Settings: one pydantic model read from the environment and `.env`.
+"""Settings: one pydantic-settings model read from the environment and `.env`.
 
-Every field is an environment key (the field name in upper case). `.env.example` lists them all.
-A bad value stops start-up with a `ConfigError` that names the key and what it allows.
+Every field is an environment key (the field name, in any case). `.env.example` lists them all.
+Precedence: values given to `Settings.load` > the environment > the `.env` file > defaults;
+an empty value (`KEY=`) counts as not set. A bad value stops start-up with a `ConfigError`
+that names the key and what it allows.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from dotenv import dotenv_values
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
 )
 
-from storybot.engines.styles import StyleError, load_styles
 from storybot.errors import ConfigError
+from storybot.models import Language, Voice
 from storybot.paths import PROJECT_ROOT
 
-Voice = Literal["M1", "M2", "M3", "M4", "M5", "F1", "F2", "F3", "F4", "F5"]
-Language = Literal["ko", "en"]
-
-
-def _blank_to_none(value: Any) -> Any:
-    """Treat `KEY=` in .env as "not set"."""
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
+__all__ = ["NUDENET_LABELS", "PROJECT_ROOT", "Language", "Settings", "Voice"]
 
 
 def _split_urls(value: Any) -> Any:
@@ -61,30 +55,41 @@ NUDENET_LABELS = frozenset(
 )  # fmt: skip
 
 
-OptionalInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
-OptionalStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
-OptionalPath = Annotated[Path | None, BeforeValidator(_blank_to_none)]
+# Comma-separated in the environment (NoDecode: not JSON, as pydantic-settings would read a list).
+UrlList = Annotated[list[str], NoDecode, BeforeValidator(_split_urls)]
+LabelList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_labels)]
+
+# The environment `Settings.load(env=…)` reads in place of `os.environ`, for this call only.
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("storybot_environ", default=None)
 
 
-class Settings(BaseModel):
+class Settings(BaseSettings):
     """Everything storybot reads from its environment."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", validate_default=True)
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # `KEY=` in .env means "not set": the default (often None)
+        case_sensitive=False,
+        extra="ignore",
+        frozen=True,
+        validate_default=True,  # the default paths are made project-relative too
+    )
 
     # Discord
-    discord_token: Annotated[SecretStr | None, BeforeValidator(_blank_to_none)] = None
-    dev_guild_id: OptionalInt = None
+    discord_token: SecretStr | None = None
+    dev_guild_id: int | None = None
     shard_count: int = Field(1, ge=1)
     discord_api_base: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg/"
 
     # Story writer (LLM)
     llm_model: str = "hf:bartowski/Qwen2.5-7B-Instruct-GGUF/Qwen2.5-7B-Instruct-Q4_K_M.gguf"
-    llm_server_url: OptionalStr = None
+    llm_server_url: str | None = None
     llm_server_constraint: Literal["grammar", "json_schema", "json_object"] = "grammar"
     llm_n_gpu_layers: int = Field(-1, ge=-1)
     llm_n_ctx: int = Field(8192, ge=512)
-    llm_threads: OptionalInt = None
+    llm_threads: int | None = None
     llm_temperature: float = Field(0.7, ge=0.0, le=2.0)
     llm_top_p: float = Field(0.9, gt=0.0, le=1.0)
     llm_max_tokens: int = Field(3072, ge=64)
@@ -94,9 +99,10 @@ class Settings(BaseModel):
     llm_keep_loaded: bool = True
 
     # Images (ComfyUI)
-    comfyui_urls: Annotated[list[str], BeforeValidator(_split_urls)] = ["http://127.0.0.1:8188"]
+    comfyui_urls: UrlList = ["http://127.0.0.1:8188"]
     comfyui_workflow: Path = PROJECT_ROOT / "workflows" / "flux_schnell.json"
-    image_styles: Path = PROJECT_ROOT / "workflows" / "styles.json"  # laid over the built-in
+    # Laid over the built-in presets; read (and checked) by engines/styles.py at start-up.
+    image_styles: Path = PROJECT_ROOT / "workflows" / "styles.json"
     image_width: int = Field(1024, ge=64, le=4096)
     image_height: int = Field(1024, ge=64, le=4096)
     image_steps: int = Field(4, ge=1, le=200)
@@ -107,7 +113,7 @@ class Settings(BaseModel):
 
     # Narration and transcription
     tts_engine: Literal["supertonic", "espeak"] = "supertonic"
-    tts_model_dir: OptionalPath = None
+    tts_model_dir: Path | None = None
     tts_voice: Voice = "M2"
     tts_workers: int = Field(2, ge=1, le=16)
     tts_speed: float = Field(1.05, gt=0.3, le=3.0)
@@ -117,8 +123,8 @@ class Settings(BaseModel):
     stt_language: Language = "ko"
     stt_max_seconds: float = Field(60.0, gt=0)
     stt_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
-    stt_threads: OptionalInt = None
-    field_words_file: OptionalPath = None  # extra names for Kiwi, one a line: never cut
+    stt_threads: int | None = None
+    field_words_file: Path | None = None  # extra names for Kiwi, one a line: never cut
 
     # Runs
     data_dir: Path = Path("data")
@@ -127,19 +133,19 @@ class Settings(BaseModel):
     # On a shared GPU: `interleave` pauses the writer while each picture is painted (both
     # models stay resident in VRAM); `story-first` paints only once the story is written.
     gpu_schedule: Literal["interleave", "story-first"] = "interleave"
-    metrics_port: OptionalInt = None  # serve Prometheus /metrics on this port when set
+    metrics_port: int | None = None  # serve Prometheus /metrics on this port when set
     safety_screen: bool = True
     # A model's second look at the request and the finished story (storybot/story/guard.py):
     # off, llm (the story LLM itself) or model (the GGUF or llama-server URL in
     # SAFETY_GUARD_MODEL). A guard that fails or times out lets the book through (fail-open).
     safety_guard: Literal["off", "llm", "model"] = "llm"
-    safety_guard_model: OptionalStr = None
+    safety_guard_model: str | None = None
     safety_guard_timeout: float = Field(120.0, gt=0)
     # Picture check (NudeNet on the CPU): labels scoring at or above the threshold are flagged;
     # the detector itself reports nothing under 0.2.
     picture_check: bool = True
     picture_check_threshold: float = Field(0.5, ge=0.2, le=1.0)
-    picture_check_labels: Annotated[tuple[str, ...], BeforeValidator(_split_labels)] = (
+    picture_check_labels: LabelList = (
         "FEMALE_GENITALIA_EXPOSED",
         "MALE_GENITALIA_EXPOSED",
         "FEMALE_BREAST_EXPOSED",
@@ -150,7 +156,7 @@ class Settings(BaseModel):
     book_video: bool = True
     video_max_mb: float = Field(8.0, gt=0)
     book_pdf: bool = True
-    book_pdf_font: OptionalPath = None  # a TTF/OTF/TTC with Hangul; empty = fontconfig's
+    book_pdf_font: Path | None = None  # a TTF/OTF/TTC with Hangul; empty = fontconfig's
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("comfyui_urls")
@@ -189,16 +195,6 @@ class Settings(BaseModel):
             return PROJECT_ROOT / path
         return path
 
-    @field_validator("image_styles")
-    @classmethod
-    def _styles_load(cls, path: Path) -> Path:
-        # A bad styles file stops start-up here, naming the style and key, not at a /story.
-        try:
-            load_styles(path)
-        except StyleError as exc:
-            raise ValueError(str(exc)) from None
-        return path
-
     @field_validator("field_words_file")
     @classmethod
     def _words_file_exists(cls, path: Path | None) -> Path | None:
@@ -217,25 +213,65 @@ class Settings(BaseModel):
         return value.upper() if isinstance(value, str) else value
 
     @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Given values, then the environment (or `load`'s `env`), then `.env`; no secrets dir."""
+        environ = _ENVIRON.get()
+        if environ is not None:
+            env_settings = _MappingEnvSource(settings_cls, environ)
+        return init_settings, env_settings, dotenv_settings
+
+    @classmethod
     def load(
         cls,
         env: Mapping[str, str] | None = None,
         env_file: Path | str | None = ".env",
         **overrides: Any,
     ) -> Settings:
-        """Read settings from `.env` then the environment (which wins), then `overrides`."""
-        values: dict[str, Any] = {}
-        if env_file is not None and Path(env_file).is_file():
-            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-        values.update(os.environ if env is None else env)
-        data: dict[str, Any] = {
-            name: values[name.upper()] for name in cls.model_fields if name.upper() in values
-        }
-        data.update({k: v for k, v in overrides.items() if v is not None})
+        """Read settings from `.env` then the environment (which wins), then `overrides`.
+
+        `env` replaces `os.environ` (tests pass `{}`); an override that is None is not given.
+        Raise `ConfigError` with one line per bad key."""
+        given = {key: value for key, value in overrides.items() if value is not None}
         try:
-            return cls.model_validate(data)
+            with _environ(env):
+                return cls(_env_file=env_file, **given)
         except ValidationError as exc:
             raise ConfigError(_explain(exc)) from None
+        except (SettingsError, OSError, UnicodeDecodeError) as exc:  # e.g. .env not UTF-8
+            raise ConfigError(f"settings cannot be read ({env_file}): {exc}") from None
+
+
+class _MappingEnvSource(EnvSettingsSource):
+    """Environment variables from a mapping instead of `os.environ`."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # What EnvSettingsSource does with os.environ: keys folded, empty values dropped.
+        return {
+            key if self.case_sensitive else key.lower(): value
+            for key, value in self._environ.items()
+            if not (self.env_ignore_empty and value == "")
+        }
+
+
+@contextmanager
+def _environ(env: Mapping[str, str] | None) -> Iterator[None]:
+    """Let `Settings` read `env` (None: `os.environ`) while the block runs."""
+    token = _ENVIRON.set(env)
+    try:
+        yield
+    finally:
+        _ENVIRON.reset(token)
 
 
 def _explain(exc: ValidationError) -> str:

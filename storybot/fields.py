@@ -40,7 +40,7 @@ from storybot._field_words import (
 )
 from storybot.errors import StorybotError
 from storybot.korean import kiwi
-from storybot.models import FieldType
+from storybot.models import LANGUAGES, FieldType
 
 MAX_LENGTH = 100
 """StoryRequest keeps each field to 100 characters."""
@@ -88,7 +88,7 @@ def _language(text: str, hint: str | None) -> str:
         return "ko"
     if _LATIN.search(text):
         return "en"
-    return hint if hint in ("ko", "en") else "ko"
+    return hint if hint in LANGUAGES else "ko"
 
 
 # English.
@@ -206,11 +206,3 @@ def parse_field(
 def as_text(value: Value) -> str:
     """A parsed value as StoryRequest wants it (names joined with ", ")."""
     return ", ".join(value) if isinstance(value, list) else value
-
-
-def parse_command(field: str, text: str, words: Path | None = None) -> dict[str, Value]:
-    """`storybot parse`: {"value": …} or {"error": the reason it was refused}."""
-    try:
-        return {"value": parse_field(field, text, words=words)}
-    except FieldError as exc:
-        return {"error": exc.reason}

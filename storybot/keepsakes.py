@@ -7,12 +7,13 @@ notes what is missing.
 from __future__ import annotations
 
 import logging
+import time
 
-from storybot.book import BookError, make_video
 from storybot.book_parts import PipelineOptions
 from storybot.book_pdf import PdfError, make_pdf
 from storybot.logs import timing
 from storybot.runs import RunRecord, RunStore
+from storybot.video import VideoError, make_video
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ async def _make_video(store: RunStore, record: RunRecord, options: PipelineOptio
     if story is not None:  # the words on screen, the title first on the cover
         texts = [page.text for page in story.pages]
         texts[0] = f"{story.title}\n{texts[0]}"
+    started = time.perf_counter()
     try:
         with timing(log, "read-along video"):
             await make_video(
@@ -41,10 +43,12 @@ async def _make_video(store: RunStore, record: RunRecord, options: PipelineOptio
                 timeout=options.video_timeout,
                 texts=texts,
             )
-    except (BookError, TimeoutError) as exc:
+    except (VideoError, TimeoutError) as exc:
         reason = str(exc) or "it took too long"
         log.warning("No read-along video: %s", reason)
         record.warnings.append(f"no read-along video ({reason})")
+    else:
+        record.timings["video"] = round(time.perf_counter() - started, 3)
 
 
 async def _make_pdf(store: RunStore, record: RunRecord, options: PipelineOptions) -> None:

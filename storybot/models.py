@@ -13,8 +13,6 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from storybot.config import Language, Voice
-
 PAGE_COUNT = 5
 """Page 0 is the cover (title and one line); pages 1 to 4 are the panels."""
 
@@ -25,12 +23,26 @@ AgeBand = Literal["3-5", "4-8", "7-10"]
 AGE_BANDS: tuple[AgeBand, ...] = get_args(AgeBand)
 DEFAULT_AGE: AgeBand = "4-8"
 
+Voice = Literal["M1", "M2", "M3", "M4", "M5", "F1", "F2", "F3", "F4", "F5"]
+"""The narrator voices: Supertonic's five male and five female ones (espeak-ng's m1…f5)."""
+VOICES: tuple[Voice, ...] = get_args(Voice)
+
+Language = Literal["ko", "en"]
+"""The languages a book can be written, narrated and transcribed in."""
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+
 
 class FieldType(StrEnum):
+    """The four answers a book is made from, in the order they are asked."""
+
     ERA = "era"
     PLACE = "place"
     CHARACTERS = "characters"
     TOPIC = "topic"
+
+
+FIELD_NAMES: tuple[str, ...] = tuple(field.value for field in FieldType)
+"""The four answers' names as plain strings (argparse choices, Discord option names)."""
 
 
 class Status(StrEnum):

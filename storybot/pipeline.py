@@ -1,10 +1,13 @@
 """The book pipeline: a run's record in, its finished book's files out, typed events on the way.
 
     story (streams pages) ─► page k text ─► narration of page k (CPU pool)
-                                        └─► image of page k (ComfyUI), in page order
+                                        └─► image of page k (ComfyUI), cover first
 
-Narration of a page starts the moment its text exists; images start with the cover as soon as
-its prompt exists, or, when the LLM and ComfyUI share one GPU, once the writer is done with it.
+Narration of a page starts the moment its text exists; each picture starts as soon as its
+prompt exists, several at once when the pool has several free painters. When the LLM and
+ComfyUI share one GPU, the writer is paused while a picture is painted and resumes where it
+stopped (GPU_SCHEDULE=interleave: the same GPU work in a better order), or the pictures wait
+until the story is written (story-first, or a writer that cannot pause).
 The whole book is one coroutine: its narration, painting and video run under one
 `asyncio.TaskGroup`, so cancelling it stops all of them, and nothing outlives it.
 
@@ -17,10 +20,11 @@ Discord: the bot and the CLI render the events; ending the run is the service's 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from pathlib import Path
 
 from storybot.book_parts import (
@@ -33,8 +37,6 @@ from storybot.book_parts import (
     first_error,
     ready_prefix,
 )
-from storybot.engines.placeholder import write_placeholder
-from storybot.engines.styles import DEFAULT_STYLE, Style, default_style
 from storybot.engines.tts import Narrator
 from storybot.errors import StorybotError, StoryError
 from storybot.keepsakes import make_keepsakes
@@ -42,7 +44,6 @@ from storybot.logs import timing
 from storybot.models import (
     PAGE_COUNT,
     Page,
-    PageAudio,
     PageImage,
     PageText,
     Progress,
@@ -52,7 +53,9 @@ from storybot.models import (
     Story,
     StoryReady,
 )
-from storybot.runs import AUDIO_NAMES, IMAGE_NAMES, RunRecord, RunStore
+from storybot.narration import PageNarration
+from storybot.picture_review import looked_at
+from storybot.runs import IMAGE_NAMES, RunRecord, RunStore
 from storybot.story import DraftPage, StoryAuthor, WrittenStory
 
 log = logging.getLogger(__name__)
@@ -108,6 +111,8 @@ class _Book:
         self.attempt: Attempt | None = None
         self.group: asyncio.TaskGroup | None = None
         self.last_image_error = ""
+        self.painting: set[int] = set()  # pages whose pictures are being painted now
+        self.narration = PageNarration(pipeline.narrator, self.store, record, self.options, emit)
 
     async def make(self) -> None:
         record = self.record
@@ -182,9 +187,23 @@ class _Book:
         folder = self.store.attempt_dir(self.record.run_id, f"a{number}")
         attempt = Attempt(number, folder, character_sheet)
         self.attempt = attempt
-        if not self.options.shared_gpu and number > 0:
+        if number > 0 and self._paints_while_writing():
             attempt.images = self._spawn(attempt, self._paint_pages(attempt))
         return attempt
+
+    def _paints_while_writing(self) -> bool:
+        """Whether pictures may start before the story is written (see the module's doc)."""
+        options = self.options
+        if not options.shared_gpu:
+            return True
+        return options.gpu_schedule == "interleave" and self.pipeline.author.writer.can_pause
+
+    def _gpu_turn(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """The GPU for one picture: on a shared GPU the writer is paused meanwhile (a writer
+        that is not writing returns at once); otherwise nothing to wait for."""
+        if self.options.shared_gpu and self._paints_while_writing():
+            return self.pipeline.author.writer.paused()
+        return contextlib.nullcontext()
 
     async def _accept(self, written: WrittenStory) -> Story:
         """The story is final: promote what its own pages made, redo what they did not."""
@@ -206,9 +225,9 @@ class _Book:
                 self._promote_image(index, draft, announce=False)  # shown already
         for index, (made_from, title, draft) in attempt.drafted_audio.items():
             if made_from == story.pages[index] and title == story.title:
-                self._promote_audio(index, draft, announce=False)
-            elif self._wants_narration(index):  # the final page differs from its draft
-                self._spawn(attempt, self._narrate(attempt, story.pages[index]))
+                self.narration.promote(index, draft, announce=False)
+            elif self.narration.wanted(index):  # the final page differs from its draft
+                self._spawn(attempt, self.narration.narrate(attempt, story.pages[index]))
         self._emit(StoryReady(story=story), True)
         await self.pipeline.author.writer.release()
         return story
@@ -221,8 +240,8 @@ class _Book:
         self._emit(PageText(page=page), True)
         if not attempt.prompts[page.page].done():
             attempt.prompts[page.page].set_result(page)
-        if self._wants_narration(page.page):
-            self._spawn(attempt, self._narrate(attempt, page))
+        if self.narration.wanted(page.page):
+            self._spawn(attempt, self.narration.narrate(attempt, page))
 
     def _start_images(self, attempt: Attempt, story: Story) -> None:
         attempt.sheet = story.character_sheet
@@ -240,27 +259,38 @@ class _Book:
     # --- images ------------------------------------------------------------------------
 
     async def _paint_pages(self, attempt: Attempt) -> None:
-        """Cover first, then the panels, one after another; then anything the accepted
-        story changed since its draft was painted."""
-        for index in range(PAGE_COUNT):
-            page = await attempt.prompts[index]
-            if not self._has_image(index):
-                await self._set_stage(Stage.for_image(index))
-                await self._paint(attempt, page)
-            else:
-                self._emit(PageImage(page=index, path=self._image(index)), True)
+        """Each page as soon as its prompt exists (asked for in page order, so the cover goes
+        first; the pool paints as many at once as it has free painters); then anything the
+        accepted story changed since its draft was painted."""
+        async with asyncio.TaskGroup() as pages:
+            for index in range(PAGE_COUNT):
+                pages.create_task(self._paint_page(attempt, index))
         await attempt.accepted.wait()
         story = self.record.story
         assert story is not None
-        for page in story.pages:
-            if not self._has_image(page.page):
-                await self._set_stage(Stage.for_image(page.page))
-                await self._paint(attempt, page)
+        async with asyncio.TaskGroup() as pages:
+            for page in story.pages:
+                if not self._has_image(page.page):
+                    pages.create_task(self._paint_when_ready(attempt, page))
 
-    def _style(self) -> Style:
-        """The requested look; watercolor for a style an operator has since removed."""
-        styles = self.options.styles
-        return styles.get(self.record.request.style) or styles.get(DEFAULT_STYLE, default_style())
+    async def _paint_page(self, attempt: Attempt, index: int) -> None:
+        page = await attempt.prompts[index]
+        if self._has_image(index):
+            self._emit(PageImage(page=index, path=self._image(index)), True)
+        else:
+            await self._paint_when_ready(attempt, page)
+
+    async def _paint_when_ready(self, attempt: Attempt, page: Page) -> None:
+        # Several pictures may be painted at once: the stage shown is the earliest of them
+        # (the cover while it is being painted), so the book reads front to back.
+        self.painting.add(page.page)
+        await self._set_stage(Stage.for_image(min(self.painting)))
+        try:
+            await self._paint(attempt, page)
+        finally:
+            self.painting.discard(page.page)
+        if self.painting and self.record.stage != Stage.for_image(min(self.painting)):
+            await self._set_stage(Stage.for_image(min(self.painting)))
 
     def _has_image(self, index: int) -> bool:
         info = self.record.pages[index]
@@ -280,22 +310,31 @@ class _Book:
             self._emit(Progress(stage=stage, step=step, total=total), False)
 
         async def paint(seed: int) -> Path:
-            with timing(log, f"image {stage.value}"):
-                return await self.pipeline.painter.paint(
-                    page.image_prompt,
-                    draft,
-                    seed=seed,
-                    character_sheet=attempt.sheet,
-                    on_progress=progress,
-                    style=self._style(),
-                )
+            async with self._gpu_turn():
+                with timing(log, f"image {stage.value}"):
+                    return await self.pipeline.painter.paint(
+                        page.image_prompt,
+                        draft,
+                        seed=seed,
+                        character_sheet=attempt.sheet,
+                        on_progress=progress,
+                        style=self.options.style(self.record.request.style),
+                        owner=self.record.run_id,
+                    )
 
         error: Exception | None = None
         for attempt_number in range(self.options.image_retries + 1):
             try:
                 started = time.perf_counter()
                 path = await paint(self.record.image_seed or 0)
-                path = await self._looked_at(page.page, path, paint)
+                path = await looked_at(
+                    self.pipeline.picture_check,
+                    self.record,
+                    page.page,
+                    path,
+                    paint,
+                    self.options.picture_size,
+                )
             except Exception as exc:  # one picture never loses a book
                 log.warning("Image %s failed (try %d): %s", stage.value, attempt_number + 1, exc)
                 error = exc
@@ -315,34 +354,6 @@ class _Book:
         self._advance_ready_page()
         self.store.save(self.record)
 
-    async def _looked_at(
-        self, index: int, path: Path, paint: Callable[[int], Awaitable[Path]]
-    ) -> Path:
-        """The picture once the detector has passed it: repainted once with a new seed when
-        flagged, then a plain placeholder (and a note) if that is flagged too."""
-        check = self.pipeline.picture_check
-        if check is None:
-            return path
-        verdict = await check.check(path)
-        self.record.timings[f"picture_check_{index}"] = round(verdict.seconds, 3)
-        if verdict.safe:
-            return path
-        seed = random.randrange(2**32)
-        log.warning("Page %d's picture was flagged (%s); repainting", index, verdict.reason)
-        try:
-            path = await paint(seed)
-            verdict = await check.check(path)
-            reason = verdict.reason
-            if verdict.safe:
-                return path
-        except Exception as exc:  # a failed repaint ends like a flagged one
-            reason = f"the repaint failed: {exc}"
-        width, height = self.options.picture_size
-        await asyncio.to_thread(write_placeholder, path, width, height)
-        log.warning("Page %d's picture was flagged again (%s): placeholder", index, reason)
-        self.record.warnings.append(f"page {index}: the picture was replaced by a placeholder")
-        return path
-
     def _promote_image(self, index: int, draft: Path, *, announce: bool = True) -> None:
         final = self.store.promote(draft, self.store.image_path(self.record.run_id, index))
         self.record.pages[index].image_path = final
@@ -354,53 +365,6 @@ class _Book:
         self.record.ready_max_page = ready_prefix(
             [p.image_path is not None or p.image_failed for p in self.record.pages]
         )
-
-    # --- narration ---------------------------------------------------------------------
-
-    def _wants_narration(self, index: int) -> bool:
-        info = self.record.pages[index]
-        done = info.audio_path is not None and info.audio_path.is_file()
-        return self.pipeline.narrator is not None and self.record.request.narration and not done
-
-    async def _narrate(self, attempt: Attempt, page: Page) -> None:
-        assert self.pipeline.narrator is not None
-        request = self.record.request
-        title = attempt.title
-        text = f"{title}. {page.text}" if page.page == 0 and title else page.text
-        draft = attempt.folder / AUDIO_NAMES[page.page]
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(self.options.narration_timeout):
-                with timing(log, f"narration page {page.page}"):
-                    await self.pipeline.narrator.narrate(
-                        text, draft, language=request.language, voice=request.voice
-                    )
-        except (Exception, TimeoutError) as exc:  # one voice never loses a book
-            reason = str(exc) or "it took too long"
-            log.warning("Narration of page %d failed: %s", page.page, reason)
-            self.record.warnings.append(f"page {page.page}: no narration ({reason})")
-            self.store.save(self.record)
-            return
-        self.record.timings[f"narration_{page.page}"] = round(time.perf_counter() - started, 3)
-        story = self.record.story
-        if attempt.accepted.is_set() and story is not None:
-            if story.pages[page.page] == page and story.title == title:
-                self._promote_audio(page.page, draft)
-            return
-        attempt.drafted_audio[page.page] = (page, title, draft)
-        self._emit(PageAudio(page=page.page, path=draft), False)
-
-    def _promote_audio(self, index: int, draft: Path, *, announce: bool = True) -> None:
-        final = self.store.promote(draft, self.store.audio_path(self.record.run_id, index))
-        timings = draft.with_suffix(".json")  # each sentence's start and end, for the video
-        if timings.is_file():
-            self.store.promote(timings, final.with_suffix(".json"))
-        self.record.pages[index].audio_path = final
-        self.record.ready_max_audio_page = ready_prefix(
-            [p.audio_path is not None for p in self.record.pages]
-        )
-        if announce:
-            self._emit(PageAudio(page=index, path=final), True)
 
     async def redraw(self, index: int) -> None:
         record, story = self.record, self.record.story

@@ -4,6 +4,9 @@ The store is the source of truth a restart comes back to: every state change is 
 before its event goes out, so a crash never loses more than the step in flight. SQLite runs
 in WAL mode with `synchronous=NORMAL`; each write is well under a millisecond, so calls are
 made directly from the event loop.
+
+Where a request came from is the caller's business: a run keeps an opaque `origin` (a JSON
+object only its front end reads) and the name of the queue `lane` it waits in.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import threading
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
@@ -31,9 +35,8 @@ CREATE TABLE IF NOT EXISTS runs (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     requester_id INTEGER,
-    guild_id INTEGER,
-    channel_id INTEGER,
-    message_id INTEGER,
+    origin TEXT NOT NULL DEFAULT '{}',
+    lane TEXT NOT NULL DEFAULT '',
     locale TEXT NOT NULL DEFAULT 'ko',
     request TEXT NOT NULL,
     status TEXT NOT NULL,
@@ -50,6 +53,22 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
 CREATE INDEX IF NOT EXISTS runs_by_requester ON runs (requester_id, run_id);
 """
+SCHEMA_VERSION = 1
+"""`PRAGMA user_version` of the table above; 0 was the table before origins and lanes."""
+# One by one: `executescript` would commit the migration's transaction half-way.
+SCHEMA_STATEMENTS = [statement.strip() for statement in SCHEMA.split(";") if statement.strip()]
+
+
+# `ALTER TABLE ADD COLUMN` takes a column spelled just as in CREATE TABLE.
+COLUMN_DEFINITIONS = {
+    line.split()[0]: line.strip().rstrip(",") for line in SCHEMA_STATEMENTS[0].splitlines()[1:-1]
+}
+
+
+def own_lane(run_id: str) -> str:
+    """The lane of a run nobody put in a shared one: it waits behind no other book."""
+    return f"run:{run_id}"
+
 
 IMAGE_NAMES = ["cover.png"] + [f"panel_{i}.png" for i in range(1, PAGE_COUNT)]
 AUDIO_NAMES = [f"page_{i}.wav" for i in range(PAGE_COUNT)]
@@ -77,12 +96,11 @@ def new_run_id(now: datetime | None = None) -> str:
 
 
 class RunRecord(RunState):
-    """A run as stored: its state plus who asked, where, and what it took."""
+    """A run as stored: its state plus who asked, where from, and what it took."""
 
     requester_id: int | None = None
-    guild_id: int | None = None
-    channel_id: int | None = None
-    message_id: int | None = None
+    origin: dict[str, Any] = Field(default_factory=dict)  # the front end's, never read here
+    lane: str = ""  # the scheduler's line this run waits in
     locale: str = "ko"
     warnings: list[str] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
@@ -105,8 +123,54 @@ class RunStore:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
         self._lock = threading.Lock()  # one writer at a time across worker threads
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring the table to `SCHEMA_VERSION` in one transaction (a new file gets it whole)."""
+        if self._version() == SCHEMA_VERSION:
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                version = self._version()  # again: another process may have just done it
+                if version == SCHEMA_VERSION:
+                    self._db.execute("COMMIT")
+                    return
+                found = [row[1] for row in self._db.execute("PRAGMA table_info(runs)")]
+                if found:
+                    self._fold_legacy_columns(found)
+                for statement in SCHEMA_STATEMENTS:  # all IF NOT EXISTS
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        log.info("Run store %s is at schema %d now (was %d)", self.path, SCHEMA_VERSION, version)
+
+    def _version(self) -> int:
+        version: int = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(f"{self.path} is from a newer storybot (schema {version})")
+        return version
+
+    def _fold_legacy_columns(self, found: list[str]) -> None:
+        """Version 0 kept the front end's ids in columns of their own: they move, by name,
+        into each run's origin, the run gets its own lane, and the old columns go."""
+        for name, definition in COLUMN_DEFINITIONS.items():
+            if name not in found:
+                self._db.execute(f"ALTER TABLE runs ADD COLUMN {definition}")
+        legacy = [name for name in found if name not in COLUMN_DEFINITIONS]
+        rows = self._db.execute("SELECT * FROM runs").fetchall()
+        for row in rows:
+            origin = {name: row[name] for name in legacy if row[name] is not None}
+            self._db.execute(
+                "UPDATE runs SET origin = ?, lane = ? WHERE run_id = ?",
+                (json.dumps(origin), own_lane(row["run_id"]), row["run_id"]),
+            )
+        for name in legacy:
+            self._db.execute(f'ALTER TABLE runs DROP COLUMN "{name}"')
 
     def close(self) -> None:
         self._db.close()
@@ -174,21 +238,21 @@ class RunStore:
         request: StoryRequest,
         *,
         requester_id: int | None = None,
-        guild_id: int | None = None,
-        channel_id: int | None = None,
+        origin: dict[str, Any] | None = None,
+        lane: str | None = None,
         locale: str = "ko",
     ) -> RunRecord:
-        """A new QUEUED run with its folder."""
+        """A new QUEUED run with its folder; without a `lane` it gets one of its own."""
         record = RunRecord(
             run_id=new_run_id(),
             request=request,
             requester_id=requester_id,
-            guild_id=guild_id,
-            channel_id=channel_id,
+            origin=origin or {},
             locale=locale,
         )
         while self.get(record.run_id) is not None:  # same second, same 24 random bits
             record.run_id = new_run_id()
+        record.lane = lane or own_lane(record.run_id)
         self.run_dir(record.run_id).mkdir(parents=True, exist_ok=True)
         self.save(record)
         return record
@@ -201,9 +265,8 @@ class RunStore:
             "created_at": record.created_at.isoformat(),
             "updated_at": record.updated_at.isoformat(),
             "requester_id": record.requester_id,
-            "guild_id": record.guild_id,
-            "channel_id": record.channel_id,
-            "message_id": record.message_id,
+            "origin": json.dumps(record.origin, ensure_ascii=False),
+            "lane": record.lane,
             "locale": record.locale,
             "request": record.request.model_dump_json(),
             "status": record.status.value,
@@ -318,9 +381,8 @@ def _record(row: sqlite3.Row) -> RunRecord:
         created_at=datetime.fromisoformat(row["created_at"]),
         updated_at=datetime.fromisoformat(row["updated_at"]),
         requester_id=row["requester_id"],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        message_id=row["message_id"],
+        origin=json.loads(row["origin"]),
+        lane=row["lane"],
         locale=row["locale"],
         request=StoryRequest.model_validate_json(row["request"]),
         status=Status(row["status"]),

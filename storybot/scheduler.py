@@ -1,7 +1,10 @@
-"""Who makes a book next: one running book per guild, FIFO, a per-user cap, a global limit.
+"""Who makes a book next: one running book per lane, FIFO, a per-user cap, a global limit.
+
+A lane is a name the caller chooses (the bot uses one per server; a run alone in its lane
+waits behind no other book).
 
 The original allowed one generation at a time and answered 503 to everyone else; here later
-requests wait in line and are told their position. A slot is an async context manager, so it
+requests wait in line and are told their position. `hold` is an async context manager, so a slot
 is released on every path out: success, failure, cancellation while waiting or running.
 """
 
@@ -11,6 +14,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -34,7 +38,7 @@ class Ticket:
     """A place in line."""
 
     run_id: str
-    guild_key: str
+    lane: str
     user_id: int | None
     on_position: PositionCallback | None
     ready: asyncio.Future[None] = field(default_factory=lambda: asyncio.Future())
@@ -42,7 +46,7 @@ class Ticket:
 
 
 class Scheduler:
-    """Hands out run slots; `slot()` waits in line and yields once the run may start."""
+    """Hands out run slots: `enqueue` takes a place in line, `hold` waits for the turn."""
 
     def __init__(self, concurrency: int = 1, per_user: int = 1) -> None:
         if concurrency < 1:
@@ -57,18 +61,9 @@ class Scheduler:
     def running(self) -> list[str]:
         return list(self._running)
 
-    @property
-    def waiting(self) -> list[str]:
-        return [ticket.run_id for ticket in self._waiting]
-
-    def position(self, run_id: str) -> int:
-        """1-based place in line, 0 when running, -1 when unknown."""
-        if run_id in self._running:
-            return 0
-        for index, ticket in enumerate(self._waiting, 1):
-            if ticket.run_id == run_id:
-                return index
-        return -1
+    def depth_by_lane(self) -> dict[str, int]:
+        """How many books wait in each lane (lanes with none waiting are left out)."""
+        return dict(Counter(ticket.lane for ticket in self._waiting))
 
     def check_user(self, user_id: int | None) -> None:
         """Raise UserBusyError if `user_id` is at the cap (call before creating a run)."""
@@ -82,15 +77,13 @@ class Scheduler:
         self,
         run_id: str,
         *,
-        guild_id: int | None = None,
+        lane: str,
         user_id: int | None = None,
         on_position: PositionCallback | None = None,
     ) -> Ticket:
-        """Take a place in line now (UserBusyError at the cap); `hold` it to wait for a turn."""
+        """Take a place in `lane` now (UserBusyError at the cap); `hold` it to wait for a turn."""
         self.check_user(user_id)
-        # Runs without a guild (DMs, the CLI) do not block each other.
-        guild_key = f"guild:{guild_id}" if guild_id is not None else f"run:{run_id}"
-        ticket = Ticket(run_id, guild_key, user_id, on_position)
+        ticket = Ticket(run_id, lane, user_id, on_position)
         self._waiting.append(ticket)
         return ticket
 
@@ -119,31 +112,17 @@ class Scheduler:
             ticket.ready.cancel()
         self._advance()
 
-    @contextlib.asynccontextmanager
-    async def slot(
-        self,
-        run_id: str,
-        *,
-        guild_id: int | None = None,
-        user_id: int | None = None,
-        on_position: PositionCallback | None = None,
-    ) -> AsyncIterator[None]:
-        """`enqueue` and `hold` in one."""
-        ticket = self.enqueue(run_id, guild_id=guild_id, user_id=user_id, on_position=on_position)
-        async with self.hold(ticket):
-            yield
-
     def _advance(self) -> None:
         """Start every waiter that may start, in order; tell the rest their new place."""
-        busy_guilds = {ticket.guild_key for ticket in self._running.values()}
+        busy_lanes = {ticket.lane for ticket in self._running.values()}
         for ticket in list(self._waiting):
             if len(self._running) >= self.concurrency:
                 break
-            if ticket.guild_key in busy_guilds:
+            if ticket.lane in busy_lanes:
                 continue
             self._waiting.remove(ticket)
             self._running[ticket.run_id] = ticket
-            busy_guilds.add(ticket.guild_key)
+            busy_lanes.add(ticket.lane)
             ticket.position = 0
             if not ticket.ready.done():
                 ticket.ready.set_result(None)

@@ -12,15 +12,11 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from enum import StrEnum
+from typing import Any
 
-from storybot.book import VideoOptions
-from storybot.config import Settings
-from storybot.engines.image_pool import ComfyPool
-from storybot.engines.picture_check import make_picture_check
-from storybot.engines.styles import load_styles
-from storybot.engines.tts import make_narrator
 from storybot.errors import StorybotError
 from storybot.logs import run_context
+from storybot.metrics import BookMetrics
 from storybot.models import (
     Cancelled,
     Done,
@@ -31,12 +27,10 @@ from storybot.models import (
     StoryRequest,
     Waiting,
 )
-from storybot.pipeline import BookPipeline, Painter, PipelineOptions
+from storybot.pipeline import BookPipeline
 from storybot.runs import RunRecord, RunStore
 from storybot.safety import screen
 from storybot.scheduler import Scheduler, Ticket
-from storybot.story import StoryAuthor, make_writer
-from storybot.story.guard import make_guard
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +116,7 @@ class BookMaker:
         safety_screen: bool = True,
         wait_for_painter: bool = True,
         painter_probe_every: float = 15.0,
+        metrics: BookMetrics | None = None,
     ) -> None:
         self.store = store
         self.scheduler = scheduler
@@ -130,63 +125,25 @@ class BookMaker:
         self.safety_screen = safety_screen
         self.wait_for_painter = wait_for_painter
         self.painter_probe_every = painter_probe_every
+        self.metrics = metrics  # None: no metrics are kept
         self.jobs: dict[str, BookRun] = {}
         self.delivering: set[str] = set()  # runs whose files are being sent: never pruned
         self._chores: set[asyncio.Task[None]] = set()
-
-    @classmethod
-    def from_settings(cls, settings: Settings, painter: Painter | None = None) -> BookMaker:
-        """Everything wired from the settings (engines load lazily, on first use)."""
-        store = RunStore(settings.data_dir)
-        writer = make_writer(settings)
-        styles = load_styles(settings.image_styles)
-        author = StoryAuthor(
-            writer,
-            retries=settings.llm_retries,
-            timeout=settings.llm_timeout,
-            safety_screen=settings.safety_screen,
-            guard=make_guard(settings, writer),
-            style_labels={name: style.label_en for name, style in styles.items()},
-        )
-        painter = painter or ComfyPool.from_settings(settings)
-        options = PipelineOptions(
-            shared_gpu=settings.shared_gpu,
-            make_video=settings.book_video,
-            video=VideoOptions(max_bytes=int(settings.video_max_mb * 2**20)),
-            picture_size=(settings.image_width, settings.image_height),
-            styles=styles,
-            make_pdf=settings.book_pdf,
-            pdf_font=settings.book_pdf_font,
-        )
-        pipeline = BookPipeline(
-            store,
-            author,
-            painter,
-            make_narrator(settings),
-            options,
-            picture_check=make_picture_check(settings),
-        )
-        scheduler = Scheduler(len(settings.comfyui_urls), settings.max_books_per_user)
-        return cls(
-            store,
-            scheduler,
-            pipeline,
-            keep_runs=settings.keep_runs,
-            safety_screen=settings.safety_screen,
-            wait_for_painter=settings.painter_down == "wait",
-            painter_probe_every=settings.painter_probe_every,
-        )
 
     def submit(
         self,
         request: StoryRequest,
         *,
         requester_id: int | None = None,
-        guild_id: int | None = None,
-        channel_id: int | None = None,
+        origin: dict[str, Any] | None = None,
+        lane: str | None = None,
         locale: str = "ko",
     ) -> BookRun:
-        """Record and queue a book; RequestRefused or UserBusyError before anything is made."""
+        """Record and queue a book; RequestRefused or UserBusyError before anything is made.
+
+        `origin` is the caller's own note of where the request came from (kept, never read
+        here); books in one `lane` are made one at a time, and without one a book waits
+        behind no other."""
         verdict = screen(request, enabled=self.safety_screen)
         if not verdict.allowed:
             raise RequestRefused(verdict.message)
@@ -194,8 +151,8 @@ class BookMaker:
         record = self.store.create(
             request,
             requester_id=requester_id,
-            guild_id=guild_id,
-            channel_id=channel_id,
+            origin=origin,
+            lane=lane,
             locale=locale,
         )
         return self._queue(record)
@@ -212,7 +169,7 @@ class BookMaker:
 
     def redraw(self, run_id: str, page: int) -> BookRun:
         """Paint one page of a finished book again with a new seed; it waits its turn in the
-        guild's line like a book, and the rest of the book is kept."""
+        book's lane like a book, and the rest of the book is kept."""
         record = self.store.get(run_id)
         if record is None or record.story is None or record.status is not Status.DONE:
             raise StorybotError("only a finished book can have a page drawn again")
@@ -251,7 +208,7 @@ class BookMaker:
         run = BookRun(record, redraw=redraw)
         ticket = self.scheduler.enqueue(
             record.run_id,
-            guild_id=record.guild_id,
+            lane=record.lane,
             user_id=record.requester_id,
             on_position=lambda position: run._put(Queued(position=position)),
         )
@@ -276,12 +233,16 @@ class BookMaker:
         def emit(event: Event, save: bool = True) -> None:
             if save:
                 self.store.save(record)
+            if self.metrics is not None:
+                self.metrics.saw(record.run_id, event)
             run._put(event)
 
         try:
             with run_context(record.run_id):
                 async with self.scheduler.hold(ticket):
                     started = time.perf_counter()
+                    if self.metrics is not None:
+                        self.metrics.book_started(record)
                     await self._painter_ready(run, emit)
                     if run.redraw is None:
                         await self.pipeline.make(record, emit)
@@ -341,6 +302,8 @@ class BookMaker:
         except Exception:  # the stream must still end
             log.exception("Book %s: the final state could not be saved", record.run_id)
         log.info("[TIMING] Book completed in %.2fs (%s)", seconds, record.status.value)
+        if self.metrics is not None:
+            self.metrics.book_ended(record, record.status, seconds, redraw=run.redraw is not None)
         run._put(event)
         run._events.put_nowait(None)
         run._ended.set()
@@ -392,4 +355,6 @@ class BookMaker:
             if isinstance(result, Exception):
                 log.warning("An engine did not close cleanly: %s", result)
         self.store.close()
+        if self.metrics is not None:
+            self.metrics.close()  # stops serving /metrics, whoever started it
         return interrupted

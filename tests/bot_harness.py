@@ -26,9 +26,11 @@ from typing import Any
 
 import discord
 import pytest
+from discord import app_commands
 
 from storybot.bot.client import StoryBot, point_discord_at
 from storybot.bot.i18n import TEXTS, text
+from storybot.bot.origin import DiscordOrigin
 from storybot.config import Settings
 from storybot.models import StoryRequest
 from storybot.runs import RunStore
@@ -52,6 +54,8 @@ class HarnessBot(StoryBot):
         """Skip discord.py's 5 s pause before a re-IDENTIFY."""
 
     async def _on_tree_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        if isinstance(error, app_commands.CheckFailure) and interaction.response.is_done():
+            return  # a check the bot answered (a missing permission): not a failure
         self.errors.append(error)
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
@@ -165,7 +169,7 @@ class Harness:
                 r.run_id
                 for user in self.fake.users.values()
                 for r in store.recent(user.id)
-                if r.message_id == msg.id
+                if DiscordOrigin.from_record(r).message_id == msg.id
             ]
         finally:
             store.close()

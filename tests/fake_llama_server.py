@@ -4,11 +4,14 @@ It answers `POST /v1/chat/completions` the way llama-server does: one JSON body 
 `stream` is false, server-sent events (`data: {...}` chunks with `choices[0].delta.content`,
 then `data: [DONE]`) when it is true; errors as `{"error": {"code", "message", "type"}}`.
 Each answer comes from a script given by the test; every request body is recorded.
+A request whose last message is the assistant's continues it, as llama-server does with a
+prefill: the answer is the rest of the story reply last begun (a paused writer resuming).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
@@ -36,6 +39,8 @@ class FakeLlamaServer:
     # script of stories is not consumed by them; when it runs out, the verdict is "safe".
     verdicts: list[Reply] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    last_story: Reply | None = None  # the story reply last begun: what a prefill continues
+    abandoned: int = 0  # streamed answers whose client left before their end
     runner: web.AppRunner | None = None
     url: str = ""
 
@@ -61,10 +66,15 @@ class FakeLlamaServer:
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(body)
+        prefill = assistant_prefill(body)
+        story = self.last_story
         if asks_for_a_verdict(body):
             reply = self.verdicts.pop(0) if self.verdicts else Reply(SAFE_VERDICT)
+        elif prefill is not None and story is not None and story.content.startswith(prefill):
+            reply = dataclasses.replace(story, content=story.content[len(prefill) :])
         else:
             reply = self.replies.pop(0) if self.replies else Reply(status=500, error="no reply")
+            self.last_story = reply
         if reply.status != 200:
             error = {"code": reply.status, "message": reply.error, "type": "server_error"}
             return web.json_response({"error": error}, status=reply.status)
@@ -88,6 +98,13 @@ class FakeLlamaServer:
             )
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
+        try:
+            await self._send_chunks(response, reply, created)
+        except ConnectionResetError:  # the client left before the end, as a paused writer does
+            self.abandoned += 1
+        return response
+
+    async def _send_chunks(self, response: web.StreamResponse, reply: Reply, created: int) -> None:
         pieces = [
             reply.content[i : i + reply.chunk_size]
             for i in range(0, len(reply.content), reply.chunk_size)
@@ -112,10 +129,16 @@ class FakeLlamaServer:
         }
         await response.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())
         await response.write_eof()
-        return response
 
 
 SAFE_VERDICT = '{"safe": true, "category": "none"}'
+
+
+def assistant_prefill(body: dict[str, Any]) -> str | None:
+    """The text of a final assistant message (an answer to continue), if there is one."""
+    messages = body.get("messages") or [{}]
+    last = messages[-1]
+    return last.get("content") if last.get("role") == "assistant" else None
 
 
 def asks_for_a_verdict(body: dict[str, Any]) -> bool:

@@ -28,6 +28,7 @@ from storybot.models import (
 )
 from storybot.runs import AUDIO_NAMES, IMAGE_NAMES, TIMING_NAMES
 from storybot.service import BookMaker, CancelOutcome
+from storybot.wiring import make_book_maker
 from tests.fake_comfyui import FakeComfyUI, free_port
 from tests.fake_llama_server import FakeLlamaServer, Reply, asks_for_a_verdict
 from tests.stories import dumps, request, story, with_page
@@ -60,7 +61,7 @@ async def maker_factory(tmp_path: Path, tiny_supertonic: Path) -> AsyncIterator:
             "painter_probe_every": 0.2,
         }
         base.update(values)
-        maker = BookMaker.from_settings(Settings.load(env={}, env_file=None, **base))
+        maker = make_book_maker(Settings.load(env={}, env_file=None, **base))
         made.append(maker)
         return maker
 
@@ -86,7 +87,7 @@ async def collect(events: AsyncIterator[Event]) -> list[Event]:
 
 def assert_free(maker: BookMaker, user: int) -> None:
     """Nothing is held: no slot, no job, and the user may start another book."""
-    assert maker.scheduler.running == [] and maker.scheduler.waiting == []
+    assert maker.scheduler.running == [] and maker.scheduler.depth_by_lane() == {}
     assert maker.jobs == {}
     maker.scheduler.check_user(user)
 
@@ -100,7 +101,7 @@ async def test_double_cancel_then_the_same_user_makes_another_book(
     llm.replies = replies(story(), story())
     comfy.hang = True
     maker: BookMaker = maker_factory(comfy.url, llm.url)
-    run = maker.submit(request(), requester_id=1, guild_id=5)
+    run = maker.submit(request(), requester_id=1, lane="lane:5")
     outcomes = []
     async with asyncio.timeout(60):
         async for event in run.events():
@@ -111,7 +112,7 @@ async def test_double_cancel_then_the_same_user_makes_another_book(
     assert maker.cancel(run.run_id) is CancelOutcome.NOT_ACTIVE  # a press after the end
     assert_free(maker, 1)
     comfy.hang = False
-    again = await collect(maker.submit(request(), requester_id=1, guild_id=5).events())
+    again = await collect(maker.submit(request(), requester_id=1, lane="lane:5").events())
     assert isinstance(again[-1], Done)
 
 
@@ -123,7 +124,7 @@ async def test_a_cancel_landing_in_the_cleanup_cannot_skip_the_end(
     llm.replies = replies(story())
     comfy.hang = True
     maker: BookMaker = maker_factory(comfy.url, llm.url)
-    run = maker.submit(request(), requester_id=2, guild_id=5)
+    run = maker.submit(request(), requester_id=2, lane="lane:5")
     task = run._task
     assert task is not None
     async with asyncio.timeout(60):
@@ -143,7 +144,7 @@ async def test_cancel_after_done_changes_nothing(
 ) -> None:
     llm.replies = replies(story(), story())
     maker: BookMaker = maker_factory(comfy.url, llm.url, book_video=False)
-    run = maker.submit(request(), requester_id=3, guild_id=6)
+    run = maker.submit(request(), requester_id=3, lane="lane:6")
     events = await collect(run.events())
     assert isinstance(events[-1], Done)
     assert maker.cancel(run.run_id) is CancelOutcome.NOT_ACTIVE
@@ -355,8 +356,8 @@ async def test_close_interrupts_running_and_queued_books(
     llm.replies = replies(story(), story())
     comfy.hang = True
     maker: BookMaker = maker_factory(comfy.url, llm.url)
-    running = maker.submit(request(), requester_id=1, guild_id=9)
-    queued = maker.submit(request(), requester_id=2, guild_id=9)
+    running = maker.submit(request(), requester_id=1, lane="lane:9")
+    queued = maker.submit(request(), requester_id=2, lane="lane:9")
     async with asyncio.timeout(60):
         async for event in running.events():
             if isinstance(event, Progress):
@@ -384,15 +385,17 @@ async def test_a_flagged_picture_is_repainted_then_replaced_by_a_placeholder(
     maker: BookMaker = maker_factory(
         comfy.url, llm.url, book_video=False, picture_check_labels="FACE_FEMALE"
     )
-    # The cover comes back flagged twice: repainted once, then a placeholder.
-    comfy.next_images = [PHOTO.read_bytes(), PHOTO.read_bytes()]
+    # Every picture comes back flagged twice: each is repainted once, then a placeholder
+    # (pages are painted side by side, so which page gets which image is not fixed).
+    comfy.next_images = [PHOTO.read_bytes()] * 10
     events = await collect(maker.submit(request(), requester_id=1).events())
     done = events[-1]
-    assert isinstance(done, Done)
-    cover = done.book.images[0]
-    assert cover is not None and cover.read_bytes() == placeholder_png(128, 128)
-    assert any("placeholder" in w for w in done.book.warnings)
-    assert len(comfy.prompts) == 6  # the cover twice, then the four panels
+    assert isinstance(done, Done)  # a placeholder is still a page: the book is made
+    for image in done.book.images:
+        assert image is not None and image.read_bytes() == placeholder_png(128, 128)
+    assert sum("placeholder" in w for w in done.book.warnings) == 5
+    assert len(comfy.prompts) == 10  # every page twice
+    assert not comfy.next_images
     shown = [e for e in events if isinstance(e, PageImage) and e.page == 0]
     assert all(png_size(e.path.read_bytes()) == (128, 128) for e in shown), "never the photo"
     # Flagged once: the repaint is used and nothing is noted.

@@ -27,6 +27,7 @@ from storybot.models import Status, StoryRequest
 from storybot.runs import AUDIO_NAMES, IMAGE_NAMES, OUTPUT_NAMES
 from storybot.scheduler import UserBusyError
 from storybot.service import BookMaker, BookRun
+from storybot.wiring import make_book_maker
 from tests.fake_comfyui import FakeComfyUI
 from tests.fake_llama_server import FakeLlamaServer, Reply
 from tests.stories import dumps, story
@@ -76,7 +77,7 @@ class BookRuns(RuleBasedStateMachine):
             "book_video": False,
             "keep_runs": 3,
         }
-        maker = BookMaker.from_settings(Settings.load(env={}, env_file=None, **values))
+        maker = make_book_maker(Settings.load(env={}, env_file=None, **values))
         self.makers.append(maker)
         return maker
 
@@ -88,16 +89,16 @@ class BookRuns(RuleBasedStateMachine):
 
     # --- what people and engines do ----------------------------------------------------
 
-    @initialize(users=st.lists(USERS, min_size=1, max_size=3), guild=st.sampled_from([1, None]))
-    def first_books(self, users: list[int], guild: int | None) -> None:
+    @initialize(users=st.lists(USERS, min_size=1, max_size=3), lane=st.sampled_from(["a", None]))
+    def first_books(self, users: list[int], lane: str | None) -> None:
         for user in users:
-            self.submit(user, guild)
+            self.submit(user, lane)
 
-    @rule(user=USERS, guild=st.sampled_from([1, 2, None]))
-    def submit(self, user: int, guild: int | None) -> None:
+    @rule(user=USERS, lane=st.sampled_from(["a", "b", None]))
+    def submit(self, user: int, lane: str | None) -> None:
         async def press() -> None:  # the bot calls the service from the event loop
             try:
-                self.runs.append(self.maker.submit(REQUEST, requester_id=user, guild_id=guild))
+                self.runs.append(self.maker.submit(REQUEST, requester_id=user, lane=lane))
             except UserBusyError:
                 active = [r for r in self.maker.jobs.values() if r.record.requester_id == user]
                 assert active, "refused as busy while nothing of theirs is being made"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import ffmpeg
 import pytest
 
+from storybot.bot.origin import DiscordOrigin
 from storybot.models import Status, Story, StoryRequest
 from storybot.runs import RunStore
 from tests.fake_discord import EPHEMERAL, FakeMessage
@@ -403,9 +404,11 @@ async def test_a_book_left_running_by_a_crash_is_offered_again(harness: Harness)
     )
     fake.store_message(posted)
     store = RunStore(harness.data_dir)
-    where = {"guild_id": fake.guild.id, "channel_id": fake.channel_id}
+    origin = DiscordOrigin(fake.guild.id, fake.channel_id)
+    where = {"origin": origin.to_json(), "lane": origin.lane}
     running = store.create(StoryRequest(**FULL), requester_id=fake.alice.id, **where)
-    running.status, running.message_id = Status.RUNNING, posted.id
+    running.status = Status.RUNNING
+    running.origin = origin.with_message(fake.channel_id, posted.id).to_json()
     store.save(running)
     queued = store.create(StoryRequest(**FULL), requester_id=fake.bob.id, locale="en", **where)
     store.close()  # the process dies here

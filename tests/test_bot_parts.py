@@ -14,8 +14,17 @@ from discord import app_commands
 
 from storybot.bot.book_message import duration, progress_bar, stage_line
 from storybot.bot.builder import StoryBuilder
+from storybot.bot.command_sync import digest_path, tree_digest
 from storybot.bot.delivery import book_messages
-from storybot.bot.i18n import TEXTS, StoryTranslator, locale_of, text
+from storybot.bot.i18n import (
+    COMMAND_TEXTS,
+    TEXTS,
+    StoryTranslator,
+    command_description,
+    command_name,
+    locale_of,
+    text,
+)
 from storybot.bot.media import fit_image
 from storybot.models import Book, Stage, Story
 from tests.fake_comfyui import png
@@ -40,17 +49,37 @@ def test_locale_of_discord_locales() -> None:
     assert locale_of(discord.Locale.japanese) == "ko" and locale_of(None) == "ko"
 
 
-async def test_translator_localises_commands() -> None:
+async def test_translator_localises_commands_by_key() -> None:
     translator = StoryTranslator()
     context = app_commands.TranslationContext(
         app_commands.TranslationContextLocation.command_name, None
     )
-    name = app_commands.locale_str("story")
+    name = command_name("story.name")
+    assert name.message == "story"  # the default Discord falls back to
     assert await translator.translate(name, discord.Locale.korean, context) == "동화"
-    description = app_commands.locale_str("주제 (예: 우정)")
+    assert await translator.translate(name, discord.Locale.american_english, context) is None
+    description = command_description("story.topic.description")
+    assert description.message == "주제 (예: 우정)"
     english = await translator.translate(description, discord.Locale.american_english, context)
     assert english == "What it is about (e.g. friendship)"
+    assert await translator.translate(description, discord.Locale.korean, context) is None
     assert await translator.translate(name, discord.Locale.french, context) is None
+    choice = app_commands.locale_str("크레용", en="Crayon")  # a style choice
+    assert await translator.translate(choice, discord.Locale.british_english, context) == "Crayon"
+    assert all(texts.keys() == {"ko", "en"} for texts in COMMAND_TEXTS.values())
+
+
+def test_command_tree_digest_is_stable_and_sees_every_change(tmp_path: Path) -> None:
+    payload = [{"name": "story", "options": [{"name": "era", "type": 3}], "nsfw": False}]
+    reordered = [{"nsfw": False, "options": [{"type": 3, "name": "era"}], "name": "story"}]
+    digest = tree_digest(1, None, payload)
+    assert digest == tree_digest(1, None, reordered) and len(digest) == 64
+    changed = [{**payload[0], "description_localizations": {"en-US": "Make a book"}}]
+    assert tree_digest(1, None, changed) != digest
+    assert tree_digest(2, None, payload) != digest  # another application
+    assert tree_digest(1, 5, payload) != digest  # one guild's commands
+    assert digest_path(tmp_path, None).name == "command_tree.sha256"
+    assert digest_path(tmp_path, 5).name == "command_tree.5.sha256"
 
 
 def test_progress_bar_and_stage_lines() -> None:

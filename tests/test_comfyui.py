@@ -11,7 +11,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from storybot.cli.engine_commands import paint_command
 from storybot.config import PROJECT_ROOT, Settings
+from storybot.doctor.comfyui import check_comfyui
 from storybot.engines.comfyui import (
     ComfyClient,
     ComfyExecutionError,
@@ -21,7 +23,7 @@ from storybot.engines.comfyui import (
     ComfyTimeoutError,
     ComfyUnavailableError,
 )
-from storybot.engines.image_pool import ComfyPool, check_comfyui, paint_command
+from storybot.engines.image_pool import ComfyPool
 from storybot.engines.workflow import STYLE_PREFIX, Workflow
 from tests.fake_comfyui import UUID_RE, FakeComfyUI, SilentServer, free_port, png_size
 
@@ -164,20 +166,6 @@ async def test_timeout_gives_up_and_interrupts_the_job(comfy: FakeComfyUI) -> No
     assert comfy.history[prompt_id]["status"]["messages"][-1][0] == "execution_interrupted"
 
 
-async def test_interrupt_stops_our_running_job(comfy: FakeComfyUI) -> None:
-    comfy.step_delay = 0.05
-    started = asyncio.Event()
-    async with ComfyClient(comfy.url, **FAST) as client:
-        graph = flux_graph()
-        graph["31"]["inputs"]["steps"] = 200
-        task = asyncio.create_task(client.paint(graph, on_progress=lambda s, t: started.set()))
-        await asyncio.wait_for(started.wait(), 5)
-        await client.interrupt()
-        with pytest.raises(ComfyInterruptedError):
-            await task
-    assert comfy.interrupts == [comfy.prompts[-1]["prompt_id"]]
-
-
 async def test_interrupt_on_the_server_is_reported(comfy: FakeComfyUI) -> None:
     comfy.hang = True
     async with ComfyClient(comfy.url, **FAST) as client:
@@ -312,14 +300,14 @@ async def test_all_servers_down(tmp_path: Path) -> None:
     assert not (tmp_path / "a.png").exists()
 
 
-async def test_pool_interrupt_and_free_all(
+async def test_pool_does_not_retry_an_interrupted_job_and_frees_all(
     comfy: FakeComfyUI, comfy2: FakeComfyUI, tmp_path: Path
 ) -> None:
     comfy.hang = True
     async with pool(comfy.url, comfy2.url) as images:
         task = asyncio.create_task(images.paint("a fox", tmp_path / "a.png", seed=1))
         await _until(lambda: comfy.running is not None)
-        await images.interrupt()
+        comfy.interrupt_running()  # someone stopped it on the server
         with pytest.raises(ComfyInterruptedError):  # not retried elsewhere
             await task
         await images.free_all()

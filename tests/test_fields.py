@@ -10,13 +10,13 @@ import pytest
 from kiwipiepy import Kiwi
 
 from storybot._field_korean import korean_names
+from storybot.cli.engine_commands import parse_command
 from storybot.config import Settings
 from storybot.fields import (
     FieldError,
     as_text,
     field_type,
     parse_characters,
-    parse_command,
     parse_field,
 )
 from storybot.models import FieldType, StoryRequest

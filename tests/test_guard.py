@@ -28,10 +28,10 @@ from storybot.story.guard import (
     VERDICT_SCHEMA,
     GuardVerdict,
     SafetyGuard,
-    make_guard,
     parse_verdict,
 )
 from storybot.story.writers import Sampling
+from storybot.wiring import make_guard
 from tests.conftest import GRAMMAR
 from tests.fake_llama_server import FakeLlamaServer, Reply
 from tests.stories import EN_STORY, KO_STORY

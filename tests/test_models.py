@@ -1,12 +1,23 @@
 from __future__ import annotations
 
+import argparse
+import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from storybot import config
+from storybot.cli import build_parser
+from storybot.config import Settings
 from storybot.models import (
+    FIELD_NAMES,
+    LANGUAGES,
+    VOICES,
     Event,
+    FieldType,
+    Language,
     PageImage,
     Progress,
     RunState,
@@ -14,6 +25,7 @@ from storybot.models import (
     Status,
     Story,
     StoryRequest,
+    Voice,
 )
 from tests.stories import story
 
@@ -79,3 +91,65 @@ def test_events_round_trip_through_json() -> None:
     decoded = adapter.validate_json(adapter.dump_json(events))
     assert decoded == events
     assert isinstance(decoded[0], PageImage) and decoded[1].stage is Stage.COVER
+
+
+# -- one definition per list ------------------------------------------------------------------
+
+SOURCE = Path(__file__).resolve().parents[1] / "storybot"
+# Literal copies of the lists that models.py defines once.
+COPIES = {
+    "voices": re.compile(r'"M1",\s*"M2"|"F1",\s*"F2"|for kind in "MF"'),
+    "languages": re.compile(r'[(\[]\s*"ko",\s*"en"\s*[)\]]'),
+    "fields": re.compile(r'"era",\s*"place",\s*"characters",\s*"topic"'),
+}
+# Left to the change that owns storybot/story/ (it should import LANGUAGES from models).
+NOT_YET = {("languages", "story/grammar.py")}
+
+
+def test_the_lists_are_the_literals() -> None:
+    assert VOICES == get_args(Voice) == tuple(f"{kind}{n}" for kind in "MF" for n in range(1, 6))
+    assert LANGUAGES == get_args(Language) == ("ko", "en")
+    assert FIELD_NAMES == tuple(FieldType) == ("era", "place", "characters", "topic")
+    assert all(type(name) is str for name in FIELD_NAMES)
+    # StoryRequest asks for the four answers in the same order.
+    assert tuple(StoryRequest.model_fields)[: len(FIELD_NAMES)] == FIELD_NAMES
+
+
+def test_settings_and_requests_share_the_definitions() -> None:
+    assert config.Voice is Voice and config.Language is Language
+    assert Settings.model_fields["tts_voice"].annotation is Voice
+    assert Settings.model_fields["stt_language"].annotation is Language
+    with pytest.raises(ValidationError):
+        StoryRequest(era="a", place="b", characters="c", topic="d", voice="F6")
+
+
+def test_the_cli_offers_the_models_lists() -> None:
+    choices = {
+        (command, action.dest): tuple(action.choices)
+        for command, sub in _subcommands(build_parser()).items()
+        for action in sub._actions
+        if action.choices is not None and action.dest in ("voice", "language", "field")
+    }
+    assert choices, "no --voice/--language/--field options found"
+    expected = {"voice": VOICES, "language": LANGUAGES, "field": FIELD_NAMES}
+    for (command, dest), offered in choices.items():
+        assert offered == expected[dest], (command, dest)
+
+
+def test_no_copies_of_the_lists_in_the_code() -> None:
+    found = [
+        (kind, path.relative_to(SOURCE).as_posix())
+        for path in sorted(SOURCE.rglob("*.py"))
+        if path.name != "models.py"
+        for kind, pattern in COPIES.items()
+        if pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert set(found) <= NOT_YET, found
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The parser's subcommands by name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}

@@ -18,17 +18,17 @@ import numpy as np
 import pytest
 
 from storybot.config import PROJECT_ROOT, Settings
+from storybot.doctor.pictures import check_pictures
 from storybot.engines.image_pool import ComfyPool
 from storybot.engines.picture_check import (
     NUDENET_LABELS,
     PictureCheck,
     PictureCheckError,
     PictureVerdict,
-    check_pictures,
-    make_picture_check,
 )
 from storybot.engines.placeholder import placeholder_png, write_placeholder
 from storybot.errors import ConfigError
+from storybot.wiring import make_picture_check
 from tests.fake_comfyui import FakeComfyUI, png, png_size
 
 HOPPER = Path(__file__).parent / "images" / "grace_hopper.jpg"

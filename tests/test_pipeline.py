@@ -31,6 +31,7 @@ from storybot.models import (
 from storybot.runs import RunStore
 from storybot.scheduler import UserBusyError
 from storybot.service import BookMaker, RequestRefused
+from storybot.wiring import make_book_maker
 from tests.fake_comfyui import FakeComfyUI, png_size
 from tests.fake_llama_server import FakeLlamaServer, Reply
 from tests.stories import dumps, request, story
@@ -80,7 +81,7 @@ async def maker_factory(
     def make(**values: object) -> BookMaker:
         values.setdefault("llm_model", str(tiny_gguf))
         values.setdefault("tts_model_dir", tiny_supertonic)
-        maker = BookMaker.from_settings(settings(tmp_path, comfy, **values))
+        maker = make_book_maker(settings(tmp_path, comfy, **values))
         made.append(maker)
         return maker
 
@@ -100,7 +101,7 @@ def wav_seconds(path: Path) -> float:
 
 async def test_whole_book_on_the_tiny_engines(maker_factory, comfy: FakeComfyUI) -> None:
     maker: BookMaker = maker_factory()
-    job = maker.submit(request(), requester_id=1, guild_id=10, channel_id=100)
+    job = maker.submit(request(), requester_id=1, origin={"chat": 100}, lane="lane:10")
     events = await collect(job.events())
 
     assert events[0] == StageStarted(stage=Stage.LLM)  # nobody in line: no Queued event
@@ -168,10 +169,12 @@ async def test_separate_gpu_paints_the_cover_while_the_story_is_written(maker_fa
     assert isinstance(events[-1], Done)
 
 
-async def test_shared_gpu_paints_only_after_the_story(maker_factory) -> None:
+async def test_shared_gpu_story_first_paints_only_after_the_story(maker_factory) -> None:
     server = await slow_story_server()
     try:
-        maker: BookMaker = maker_factory(llm_server_url=server.url, shared_gpu=True)
+        maker: BookMaker = maker_factory(
+            llm_server_url=server.url, shared_gpu=True, gpu_schedule="story-first"
+        )
         events = await collect(maker.submit(request()).events())
     finally:
         await server.stop()
@@ -182,6 +185,37 @@ async def test_shared_gpu_paints_only_after_the_story(maker_factory) -> None:
     stages = [e.stage for e in events if isinstance(e, StageStarted)]
     assert stages[:2] == [Stage.LLM, Stage.COVER]
     assert isinstance(events[-1], Done)
+
+
+async def test_shared_gpu_interleave_pauses_the_server_writer_for_each_picture(
+    maker_factory,
+) -> None:
+    """The llama-server writer ends its request for each picture and continues with a second
+    one (prefilled with the text so far, the cached prefix reused, a grammar for the rest);
+    the book is the same story, its cover seen while pages were still being written."""
+    server = await slow_story_server()
+    try:
+        maker: BookMaker = maker_factory(
+            llm_server_url=server.url, shared_gpu=True, gpu_schedule="interleave"
+        )
+        events = await collect(maker.submit(request()).events())
+    finally:
+        await server.stop()
+    kinds = [type(e) for e in events]
+    cover = next(i for i, e in enumerate(events) if isinstance(e, PageImage) and e.page == 0)
+    assert cover < kinds.index(StoryReady)
+    done = events[-1]
+    assert isinstance(done, Done)
+    written = done.book.story  # resumed into the very same story
+    assert written.title == story()["title"]
+    assert [page.text for page in written.pages] == [page["text"] for page in story()["pages"]]
+    stories = [body for body in server.requests if "grammar" in body]
+    assert len(stories) >= 2  # the first request, then at least one continuation
+    for body in stories[1:]:
+        *_, last = body["messages"]
+        assert last["role"] == "assistant" and last["content"].startswith('{"title"')
+        assert body["cache_prompt"] is True
+        assert body["grammar"] != stories[0]["grammar"]
 
 
 async def test_a_failed_picture_never_loses_the_book(maker_factory, comfy: FakeComfyUI) -> None:
@@ -214,7 +248,7 @@ async def test_invalid_story_fails_with_the_reason_and_frees_the_guild(
     await server.start()
     try:
         maker: BookMaker = maker_factory(llm_server_url=server.url)
-        events = await collect(maker.submit(request(), guild_id=5).events())
+        events = await collect(maker.submit(request(), lane="lane:5").events())
     finally:
         await server.stop()
     failed = events[-1]
@@ -228,7 +262,7 @@ async def test_cancel_interrupts_the_picture_and_keeps_the_files(
 ) -> None:
     comfy.hang = True  # the cover never finishes until interrupted
     maker: BookMaker = maker_factory()
-    job = maker.submit(request(), requester_id=3, guild_id=7)
+    job = maker.submit(request(), requester_id=3, lane="lane:7")
     seen: list[Event] = []
     async with asyncio.timeout(60):
         async for event in job.events():
@@ -250,10 +284,10 @@ async def test_queue_order_positions_and_the_per_user_cap(
 ) -> None:
     comfy.hang = True
     maker: BookMaker = maker_factory()
-    first = maker.submit(request(), requester_id=1, guild_id=9)
-    second = maker.submit(request(topic="모험"), requester_id=2, guild_id=9)
+    first = maker.submit(request(), requester_id=1, lane="lane:9")
+    second = maker.submit(request(topic="모험"), requester_id=2, lane="lane:9")
     with pytest.raises(UserBusyError):
-        maker.submit(request(), requester_id=1, guild_id=9)
+        maker.submit(request(), requester_id=1, lane="lane:9")
     second_events: list[Event] = []
 
     async def follow() -> None:
@@ -264,7 +298,7 @@ async def test_queue_order_positions_and_the_per_user_cap(
     async with asyncio.timeout(60):
         async for event in first.events():
             if isinstance(event, Progress):
-                assert maker.scheduler.waiting == [second.run_id]
+                assert maker.scheduler.depth_by_lane() == {"lane:9": 1}
                 comfy.hang = False
                 maker.cancel(first.run_id)
         await follower
@@ -309,7 +343,7 @@ async def test_retry_reuses_the_story_and_the_pages_made(maker_factory, comfy: F
 
 async def test_restart_marks_unfinished_runs_interrupted(tmp_path: Path) -> None:
     store = RunStore(tmp_path)
-    record = store.create(request(), requester_id=8, guild_id=1, channel_id=2)
+    record = store.create(request(), requester_id=8, origin={"chat": 2}, lane="lane:1")
     record.status = Status.RUNNING
     store.save(record)
     store.close()  # the process dies here

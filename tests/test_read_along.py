@@ -14,9 +14,9 @@ import ffmpeg
 import numpy as np
 import pytest
 
-from storybot.book import VideoOptions, make_video, page_durations, subtitle_script
 from storybot.engines.tts import EspeakNarrator, read_sidecar
 from storybot.read_along import Band, PageText, ass_script, find_korean_font
+from storybot.video import VideoOptions, make_video, page_durations, subtitle_script
 from tests.fake_comfyui import png
 
 pytestmark = [

@@ -6,8 +6,10 @@ import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from storybot.models import Stage, Status, Story, StoryRequest
-from storybot.runs import RunRecord, RunStore, new_run_id
+from storybot.runs import SCHEMA_VERSION, RunRecord, RunStore, new_run_id
 from tests.stories import story
 
 
@@ -24,7 +26,8 @@ def test_run_ids_sort_by_time() -> None:
 
 def test_create_save_and_read_back(tmp_path: Path) -> None:
     store = RunStore(tmp_path)
-    record = store.create(request(), requester_id=7, guild_id=70, channel_id=700, locale="en")
+    origin = {"guild_id": 70, "channel_id": 700, "note": "한글"}
+    record = store.create(request(), requester_id=7, origin=origin, lane="lane:70", locale="en")
     assert store.run_dir(record.run_id).is_dir()
     record.status, record.stage = Status.RUNNING, Stage.PANEL_2
     record.story = Story.model_validate(story())
@@ -39,10 +42,10 @@ def test_create_save_and_read_back(tmp_path: Path) -> None:
     assert (again.status, again.stage, again.ready_max_page) == (Status.RUNNING, Stage.PANEL_2, 1)
     assert again.story == record.story and again.request == record.request
     assert again.pages[0].image_path == store.run_dir(record.run_id) / "cover.png"
-    assert (again.requester_id, again.guild_id, again.channel_id, again.locale) == (
+    assert (again.requester_id, again.origin, again.lane, again.locale) == (
         7,
-        70,
-        700,
+        origin,
+        "lane:70",
         "en",
     )
     assert again.timings == {"llm": 12.5}
@@ -126,3 +129,93 @@ def test_retry_keeps_story_and_existing_files(tmp_path: Path) -> None:
     assert again.status is Status.QUEUED and again.error is None and again.story is not None
     assert again.pages[0].image_path == cover
     assert again.pages[1].image_path is None and not again.pages[1].image_failed
+
+
+def test_a_run_without_a_lane_gets_one_of_its_own(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    first, second = store.create(request()), store.create(request())
+    assert first.origin == {} and first.lane == f"run:{first.run_id}"
+    assert second.lane != first.lane
+    assert store.get(first.run_id) == first
+
+
+# The table as storybot wrote it before origins and lanes (`git show` of runs.py, schema 0).
+OLD_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    requester_id INTEGER,
+    guild_id INTEGER,
+    channel_id INTEGER,
+    message_id INTEGER,
+    locale TEXT NOT NULL DEFAULT 'ko',
+    request TEXT NOT NULL,
+    status TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    ready_max_page INTEGER NOT NULL,
+    ready_max_audio_page INTEGER NOT NULL,
+    pages TEXT NOT NULL,
+    story TEXT,
+    error TEXT,
+    warnings TEXT NOT NULL DEFAULT '[]',
+    timings TEXT NOT NULL DEFAULT '{}',
+    image_seed INTEGER
+);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status);
+CREATE INDEX IF NOT EXISTS runs_by_requester ON runs (requester_id, run_id);
+"""
+OLD_INSERT = """
+INSERT INTO runs (run_id, created_at, updated_at, requester_id, guild_id, channel_id, message_id,
+    locale, request, status, stage, ready_max_page, ready_max_audio_page, pages, timings)
+VALUES (?, '2026-01-01T10:00:00', '2026-01-01T10:05:00', ?, ?, ?, ?, 'ko', ?, ?, 'LLM', -1, -1,
+    '[]', '{"total": 42.0}')
+"""
+
+
+def test_a_database_from_before_origins_opens_and_keeps_its_ids(tmp_path: Path) -> None:
+    old_rows = [  # run_id, requester, guild, channel, message, status
+        ("20260101_100000_aaaaaa", 5, 70, 700, 7000, "DONE"),
+        ("20260101_100001_bbbbbb", 6, None, 800, 8000, "RUNNING"),  # a DM, cut by a crash
+        ("20260101_100002_cccccc", None, None, None, None, "FAILED"),  # from the CLI
+    ]
+    with sqlite3.connect(tmp_path / "storybot.sqlite3") as db:
+        db.executescript(OLD_SCHEMA)
+        for run_id, requester, guild, channel, message, status in old_rows:
+            values = (run_id, requester, guild, channel, message)
+            db.execute(OLD_INSERT, (*values, request().model_dump_json(), status))
+    db.close()
+
+    store = RunStore(tmp_path)
+    done, dm, cli = (store.get(row[0]) for row in old_rows)
+    assert done is not None and dm is not None and cli is not None
+    assert done.origin == {"guild_id": 70, "channel_id": 700, "message_id": 7000}
+    assert (done.status, done.requester_id, done.timings) == (Status.DONE, 5, {"total": 42.0})
+    assert dm.origin == {"channel_id": 800, "message_id": 8000}  # a NULL is left out
+    assert cli.origin == {} and cli.lane == f"run:{cli.run_id}"
+    # The restart after the upgrade still finds the crashed book's message.
+    [interrupted] = store.recover()
+    assert interrupted.origin["message_id"] == 8000
+    store.create(request(), origin={"x": 1})  # and new runs are written in the new shape
+    store.close()
+
+    with sqlite3.connect(tmp_path / "storybot.sqlite3") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        columns = [row[1] for row in db.execute("PRAGMA table_info(runs)")]
+        indexes = {row[1] for row in db.execute("PRAGMA index_list(runs)")}
+    db.close()
+    assert "origin" in columns and "lane" in columns and "guild_id" not in columns
+    assert {"runs_by_status", "runs_by_requester"} <= indexes
+    again = RunStore(tmp_path)  # opening it again changes nothing
+    reopened = again.get(done.run_id)
+    assert reopened is not None and reopened.origin == done.origin
+    assert len(again.recent(5)) == 1 and again.recent_totals() == [42.0]
+
+
+def test_a_database_from_a_newer_storybot_is_left_alone(tmp_path: Path) -> None:
+    RunStore(tmp_path).close()
+    with sqlite3.connect(tmp_path / "storybot.sqlite3") as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(RuntimeError, match="newer storybot"):
+        RunStore(tmp_path)

@@ -21,16 +21,16 @@ from typing import Any
 
 import pytest
 
+from storybot.cli.engine_commands import transcribe_command
 from storybot.config import Settings
-from storybot.engines.audio import AudioError
+from storybot.doctor.speech import check_stt
 from storybot.engines.stt import (
     FasterWhisperTranscriber,
     OpenAIWhisperTranscriber,
     TranscriptionError,
-    check_stt,
-    make_transcriber,
-    transcribe_command,
 )
+from storybot.engines.stt.decode import AudioError
+from storybot.wiring import make_transcriber
 from tests.tiny_whisper import build_tiny_whisper, speak, tone
 
 pytestmark = pytest.mark.skipif(

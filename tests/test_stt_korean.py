@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
+from storybot.cli.engine_commands import transcribe_command
 from storybot.config import Settings
-from storybot.engines.stt import FasterWhisperTranscriber, make_transcriber, transcribe_command
+from storybot.engines.stt import FasterWhisperTranscriber
 from storybot.fields import FieldError, parse_field
+from storybot.wiring import make_transcriber
 from tests.korean_whisper import whisper_base  # noqa: F401  (the session fixture)
 from tests.tiny_whisper import speak
 

@@ -26,7 +26,7 @@ def test_ruff_is_clean() -> None:
 def test_library_code_logs_instead_of_printing() -> None:
     offenders = []
     for path in (PROJECT_ROOT / "storybot").rglob("*.py"):
-        if path.name == "cli.py":  # the command's output is its job
+        if path.parent.name == "cli":  # the command's output is its job
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if re.match(r"\s*print\(", line):

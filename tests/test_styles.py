@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from storybot.cli import build_parser
+from storybot.cli.engine_commands import paint_command
 from storybot.config import PROJECT_ROOT, Settings
-from storybot.engines.image_pool import ComfyPool, paint_command
+from storybot.engines.image_pool import ComfyPool
 from storybot.engines.styles import (
     BUILTIN_STYLES,
     DEFAULT_STYLE,
@@ -22,6 +23,7 @@ from storybot.engines.styles import (
 )
 from storybot.engines.workflow import NEGATIVE, STYLE_PREFIX, Workflow
 from storybot.errors import ConfigError
+from storybot.wiring import make_book_maker
 from tests.cli_runner import storybot
 from tests.fake_comfyui import FakeComfyUI, free_port
 
@@ -110,16 +112,18 @@ def test_a_broken_file_stops_start_up_naming_the_key(
     tmp_path: Path, content: Any, says: str
 ) -> None:
     path = write(tmp_path, content)
-    with pytest.raises(ConfigError) as caught:
-        Settings.load(env={"IMAGE_STYLES": str(path)}, env_file=None)
+    settings = Settings.load(env={"IMAGE_STYLES": str(path)}, env_file=None)
+    with pytest.raises(StyleError) as caught:  # what start-up (wiring, the cog, the CLI) loads
+        load_styles(settings.image_styles)
     message = str(caught.value)
-    assert message.startswith("bad setting: IMAGE_STYLES=") and says in message
+    assert message.startswith("IMAGE_STYLES: ") and says in message
     assert str(path) in message and "\n" not in message
 
 
 def test_a_missing_file_names_the_setting(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"IMAGE_STYLES=.*styles file .*nope\.json does not"):
-        Settings.load(env={"IMAGE_STYLES": str(tmp_path / "nope.json")}, env_file=None)
+    settings = Settings.load(env={"IMAGE_STYLES": str(tmp_path / "nope.json")}, env_file=None)
+    with pytest.raises(StyleError, match=r"IMAGE_STYLES: .*nope\.json"):
+        load_styles(settings.image_styles)
 
 
 # -- the filled ComfyUI graph -----------------------------------------------------------------
@@ -224,7 +228,7 @@ def test_a_broken_styles_file_stops_the_command(tmp_path: Path) -> None:
     result = storybot("image", "a cat", "--out", str(tmp_path / "c.png"), cwd=tmp_path,
                       IMAGE_STYLES=str(styles))  # fmt: skip
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("storybot: bad setting: IMAGE_STYLES=")
+    assert result.stderr.startswith("storybot: IMAGE_STYLES: ")
     assert "style 'crayon' has unknown key 'prefx'" in result.stderr
 
 
@@ -233,3 +237,12 @@ def test_an_absurdly_nested_file_is_refused_not_a_crash(tmp_path: Path) -> None:
     hostile.write_text("[" * 100_000, encoding="utf-8")  # blows json's recursion limit
     with pytest.raises(StyleError, match="not valid JSON"):
         load_styles(hostile)
+
+
+def test_a_broken_styles_file_stops_start_up_before_any_store(tmp_path: Path) -> None:
+    styles = write(tmp_path, {"crayon": {"prefx": "x"}})
+    env = {"IMAGE_STYLES": str(styles), "DATA_DIR": str(tmp_path / "data")}
+    settings = Settings.load(env=env, env_file=None)
+    with pytest.raises(StyleError, match="unknown key 'prefx'"):
+        make_book_maker(settings)
+    assert not (tmp_path / "data").exists()  # nothing left behind by a start that failed

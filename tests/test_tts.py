@@ -17,17 +17,17 @@ import pytest
 import soundfile as sf
 from supertonic import UnicodeProcessor
 
+from storybot.cli.engine_commands import say_command
 from storybot.config import Settings
+from storybot.doctor.speech import check_tts
 from storybot.engines.tts import (
     EspeakNarrator,
     SupertonicNarrator,
     TTSError,
-    check_tts,
     clean_text,
-    make_narrator,
-    say_command,
     trim_trailing_silence,
 )
+from storybot.wiring import make_narrator
 from tests.tiny_supertonic import build_tiny_supertonic
 
 KO_SHORT = "옛날 옛적에 작은 토끼가 살았어요."

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from storybot.engines import audio
-from storybot.engines.audio import AudioError, load_audio, load_audio_bytes, probe, sniff
+from storybot.engines.stt import decode
+from storybot.engines.stt.decode import AudioError, load_audio, load_audio_bytes, probe, sniff
 from tests.processes import ffmpeg_children
 from tests.tiny_whisper import encode_voice_message, tone
 
@@ -52,12 +52,12 @@ async def test_every_allowed_container_is_read_whatever_its_name(
     # The sender's name and extension are ignored: the first bytes decide.
     for name in ("voice-message.txt", "clip.m3u8", "concat:/etc/passwd|x.ogg", "../../x"):
         samples = await load_audio_bytes(allowed[kind].read_bytes(), filename=name)
-        assert abs(samples.size / audio.SAMPLE_RATE - 2.0) < 0.1
+        assert abs(samples.size / decode.SAMPLE_RATE - 2.0) < 0.1
 
 
 async def test_a_wav_name_with_ogg_inside_is_read_as_ogg(allowed: dict[str, Path]) -> None:
     samples = await load_audio_bytes(allowed["ogg"].read_bytes(), filename="voice-message.wav")
-    assert abs(samples.size / audio.SAMPLE_RATE - 2.0) < 0.1
+    assert abs(samples.size / decode.SAMPLE_RATE - 2.0) < 0.1
 
 
 def _zip() -> bytes:

@@ -19,9 +19,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from storybot.doctor.llm import _check_server
 from storybot.models import StoryRequest
 from storybot.story import DraftPage, LlamaServerWriter, StoryAuthor, WrittenStory
-from storybot.story.writers import Sampling, _check_server
+from storybot.story.writers import Sampling
 from tests.conftest import GRAMMAR
 
 STARTUP_SECONDS = 60.0

@@ -16,9 +16,9 @@ import discord
 
 from storybot.bot.i18n import locale_of, text
 from storybot.fields import as_text
-from storybot.models import DEFAULT_AGE
+from storybot.models import DEFAULT_AGE, FIELD_NAMES
 
-FIELDS = ("era", "place", "characters", "topic")
+FIELDS = FIELD_NAMES  # the four answers, in the order the builder shows them
 BUILDER_TIMEOUT = 30 * 60.0
 
 StartCallback = Callable[[discord.Interaction, "StoryBuilder"], Awaitable[None]]
@@ -76,6 +76,25 @@ class StoryBuilder:
         return embed
 
 
+class FieldButton(discord.ui.Button["BuilderView"]):
+    """🎤 <field>: the next voice reply fills this field (blue while chosen)."""
+
+    def __init__(self, builder: StoryBuilder, name: str) -> None:
+        chosen = builder.target == name
+        super().__init__(
+            label=f"🎤 {text(builder.locale, f'field.{name}')}",
+            style=discord.ButtonStyle.primary if chosen else discord.ButtonStyle.secondary,
+            row=1,
+        )
+        self.field_name = name
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        view = self.view
+        assert view is not None
+        view.builder.target = self.field_name
+        await refresh(interaction, view.builder, view.on_start, view.on_cancel)
+
+
 class BuilderView(discord.ui.View):
     """Type it · 🎤 per field · Start · Cancel."""
 
@@ -85,33 +104,13 @@ class BuilderView(discord.ui.View):
         self.on_start = on_start
         self.on_cancel = on_cancel
         locale = builder.locale
-        type_button: discord.ui.Button[Any] = discord.ui.Button(
-            label=text(locale, "button.type"), style=discord.ButtonStyle.secondary, row=0
-        )
-        type_button.callback = self._type  # type: ignore[method-assign]
-        self.add_item(type_button)
+        self.type_it.label = text(locale, "button.type")
+        self.start.label = text(locale, "button.start")
+        self.start.disabled = not builder.complete
+        self.cancel.label = text(locale, "button.cancel")
+        # The 🎤 row sits between Type (row 0) and Start/Cancel (row 2).
         for name in FIELDS:
-            chosen = builder.target == name
-            button: discord.ui.Button[Any] = discord.ui.Button(
-                label=f"🎤 {text(locale, f'field.{name}')}",
-                style=discord.ButtonStyle.primary if chosen else discord.ButtonStyle.secondary,
-                row=1,
-            )
-            button.callback = self._choose(name)  # type: ignore[method-assign]
-            self.add_item(button)
-        start: discord.ui.Button[Any] = discord.ui.Button(
-            label=text(locale, "button.start"),
-            style=discord.ButtonStyle.success,
-            disabled=not builder.complete,
-            row=2,
-        )
-        start.callback = self._start  # type: ignore[method-assign]
-        cancel: discord.ui.Button[Any] = discord.ui.Button(
-            label=text(locale, "button.cancel"), style=discord.ButtonStyle.danger, row=2
-        )
-        cancel.callback = self._cancel  # type: ignore[method-assign]
-        self.add_item(start)
-        self.add_item(cancel)
+            self.add_item(FieldButton(builder, name))
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id == self.builder.requester_id:
@@ -121,23 +120,25 @@ class BuilderView(discord.ui.View):
         )
         return False
 
-    def _choose(self, name: str) -> Callable[[discord.Interaction], Awaitable[None]]:
-        async def choose(interaction: discord.Interaction) -> None:
-            self.builder.target = name
-            await refresh(interaction, self.builder, self.on_start, self.on_cancel)
-
-        return choose
-
-    async def _type(self, interaction: discord.Interaction) -> None:
+    @discord.ui.button(style=discord.ButtonStyle.secondary, row=0)
+    async def type_it(
+        self, interaction: discord.Interaction, button: discord.ui.Button[BuilderView]
+    ) -> None:
         await interaction.response.send_modal(
             BuilderModal(self.builder, self.on_start, self.on_cancel)
         )
 
-    async def _start(self, interaction: discord.Interaction) -> None:
+    @discord.ui.button(style=discord.ButtonStyle.success, row=2)
+    async def start(
+        self, interaction: discord.Interaction, button: discord.ui.Button[BuilderView]
+    ) -> None:
         self.stop()
         await self.on_start(interaction, self.builder)
 
-    async def _cancel(self, interaction: discord.Interaction) -> None:
+    @discord.ui.button(style=discord.ButtonStyle.danger, row=2)
+    async def cancel(
+        self, interaction: discord.Interaction, button: discord.ui.Button[BuilderView]
+    ) -> None:
         self.stop()
         await self.on_cancel(interaction, self.builder)
 

@@ -12,14 +12,18 @@ import discord
 import yarl
 from discord.ext import commands
 
+from storybot.bot.command_sync import sync_commands
 from storybot.config import Settings
-from storybot.engines.stt import Transcriber, make_transcriber
+from storybot.engines.stt import Transcriber
 from storybot.errors import ConfigError
 from storybot.korean import kiwi
 from storybot.safety import warm_up
 from storybot.service import BookMaker
+from storybot.wiring import make_book_maker, make_transcriber
 
 log = logging.getLogger(__name__)
+
+REFUSED_TOKEN = "Discord refused DISCORD_TOKEN: reset the token and copy it again"
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -52,7 +56,7 @@ class StoryBot(commands.Bot):
     ) -> None:
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), **options)
         self.settings = settings
-        self.maker = maker or BookMaker.from_settings(settings)
+        self.maker = maker or make_book_maker(settings)
         self.transcriber = transcriber or make_transcriber(settings)
         from storybot.bot.runner import BookRunner
 
@@ -60,22 +64,23 @@ class StoryBot(commands.Bot):
         self._background: set[asyncio.Task[None]] = set()
         self._stopping: asyncio.Future[None] | None = None
 
-    async def setup_hook(self) -> None:
+    async def install_commands(self) -> None:
+        """The command translator, the cog and the buttons of books made before a restart."""
         from storybot.bot.cog import StoryCog
         from storybot.bot.i18n import StoryTranslator
         from storybot.bot.views import PERSISTENT_ITEMS
 
         await self.tree.set_translator(StoryTranslator())
         await self.add_cog(StoryCog(self))
-        self.add_dynamic_items(*PERSISTENT_ITEMS)  # buttons of books made before a restart
-        guild_id = self.settings.dev_guild_id
-        if guild_id is not None:
-            guild = discord.Object(id=guild_id)
-            self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-        else:
-            synced = await self.tree.sync()
-        log.info("Synced %d application command(s) (%s)", len(synced), guild_id or "global")
+        self.add_dynamic_items(*PERSISTENT_ITEMS)
+
+    async def setup_hook(self) -> None:
+        await self.install_commands()
+        # Only when the commands changed: Discord rate-limits syncs.
+        await sync_commands(self, self.settings.data_dir, self.settings.dev_guild_id)
+        port = self.settings.metrics_port
+        if self.maker.metrics is not None and port is not None:
+            self.maker.metrics.serve(port)  # until maker.close(), in `close` below
         interrupted = self.maker.recover()
         if interrupted:
             self._background.add(asyncio.create_task(self._tell_interrupted(interrupted)))
@@ -125,6 +130,42 @@ class ShardedStoryBot(StoryBot, commands.AutoShardedBot):
     """The same bot over several gateway shards (SHARD_COUNT > 1)."""
 
 
+class CommandSyncer(StoryBot):
+    """Logs in, syncs the slash commands whether or not they changed, and stops: no gateway,
+    no books (`storybot sync`; safe while the bot runs)."""
+
+    synced = 0
+
+    async def setup_hook(self) -> None:
+        await self.install_commands()
+        settings = self.settings
+        self.synced = (
+            await sync_commands(self, settings.data_dir, settings.dev_guild_id, force=True) or 0
+        )
+
+
+async def sync_now(settings: Settings) -> int:
+    """Sync the slash commands now (`storybot sync`); how many were synced."""
+    token = discord_token(settings)
+    point_discord_at(settings)
+    syncer = CommandSyncer(settings)
+    try:
+        async with syncer:
+            await syncer.login(token)
+    except discord.LoginFailure:
+        raise ConfigError(REFUSED_TOKEN) from None
+    return syncer.synced
+
+
+def discord_token(settings: Settings) -> str:
+    """DISCORD_TOKEN, or a clear error when it is not set."""
+    if settings.discord_token is None:
+        raise ConfigError(
+            "DISCORD_TOKEN is not set: put the bot's token in .env (see .env.example)"
+        )
+    return settings.discord_token.get_secret_value()
+
+
 def make_bot(settings: Settings, **options: Any) -> StoryBot:
     """StoryBot, or ShardedStoryBot when SHARD_COUNT > 1."""
     if settings.shard_count > 1:
@@ -134,19 +175,14 @@ def make_bot(settings: Settings, **options: Any) -> StoryBot:
 
 def run_bot(settings: Settings) -> None:
     """Run until stopped; a missing token is a clear error, not a traceback."""
-    if settings.discord_token is None:
-        raise ConfigError(
-            "DISCORD_TOKEN is not set: put the bot's token in .env (see .env.example)"
-        )
+    token = discord_token(settings)
     point_discord_at(settings)
     try:
-        asyncio.run(_serve(make_bot(settings), settings.discord_token.get_secret_value()))
+        asyncio.run(_serve(make_bot(settings), token))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
         pass
     except discord.LoginFailure:
-        raise ConfigError(
-            "Discord refused DISCORD_TOKEN: reset the token and copy it again"
-        ) from None
+        raise ConfigError(REFUSED_TOKEN) from None
     except discord.PrivilegedIntentsRequired:
         raise ConfigError(
             "the bot needs the Message Content intent: Developer Portal → Bot → "

@@ -5,40 +5,40 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
-from discord.app_commands import locale_str as _
 from discord.ext import commands, tasks
 from pydantic import ValidationError
 
 from storybot.bot.builder import BUILDER_TIMEOUT, FIELDS, BuilderView, StoryBuilder
-from storybot.bot.i18n import locale_of, text
-from storybot.bot.runner import missing_permissions
-from storybot.engines.audio import AudioError
+from storybot.bot.i18n import command_description, command_name, locale_of, text
+from storybot.engines.stt.decode import AudioError
 from storybot.engines.styles import DEFAULT_STYLE, Style, load_styles
 from storybot.errors import StorybotError
 from storybot.fields import FieldError, parse_field
-from storybot.models import AGE_BANDS, DEFAULT_AGE, Status, StoryRequest
+from storybot.models import AGE_BANDS, DEFAULT_AGE, Status, StoryRequest, Voice
 
 if TYPE_CHECKING:
     from storybot.bot.client import StoryBot
 
 log = logging.getLogger(__name__)
 
-STORY_DESCRIPTION = "그림책을 만들어요: 시대, 장소, 등장인물, 주제를 알려 주세요"
-BOOKS_DESCRIPTION = "내가 만든 그림책을 보고 DM으로 다시 받아요"
+OPTIONS = (*FIELDS, "voice", "narration", "style", "age")
+"""/story's options, in order; their names and descriptions are COMMAND_TEXTS keys."""
 VOICE_PROBLEMS = ("too_big", "too_long", "not_audio", "corrupt", "silent")
 """Problems of a clip (AudioError.problem) that the user is told about in their words."""
-VoiceName = Literal["M1", "M2", "M3", "M4", "M5", "F1", "F2", "F3", "F4", "F5"]
 
 
 def age_choices() -> list[app_commands.Choice[str]]:
     """The /story age choices: "3~5세" in Korean, "Ages 3–5" for English clients."""
     return [
         app_commands.Choice(
-            name=_(f"{band.replace('-', '~')}세", en=f"Ages {band.replace('-', '–')}"), value=band
+            name=app_commands.locale_str(
+                f"{band.replace('-', '~')}세", en=f"Ages {band.replace('-', '–')}"
+            ),
+            value=band,
         )
         for band in AGE_BANDS
     ]
@@ -90,30 +90,16 @@ class StoryCog(commands.Cog):
         return expired
 
     @app_commands.command(
-        name=_("story"),
-        description=_("그림책을 만들어요: 시대, 장소, 등장인물, 주제를 알려 주세요"),
+        name=command_name("story.name"), description=command_description("story.description")
     )
     @app_commands.describe(
-        era=_("이야기의 시대 (예: 조선시대)"),
-        place=_("이야기의 장소 (예: 궁궐)"),
-        characters=_("등장인물 (예: 호랑이, 토끼)"),
-        topic=_("주제 (예: 우정)"),
-        voice=_("낭독 목소리 (M1–M5, F1–F5)"),
-        narration=_("목소리로 읽어 줄까요?"),
-        style=_("그림체 (기본: 수채화)"),
-        age=_("읽을 아이의 나이 (기본: 4~8세)"),
+        **{option: command_description(f"story.{option}.description") for option in OPTIONS}
     )
-    @app_commands.rename(
-        era=_("era"),
-        place=_("place"),
-        characters=_("characters"),
-        topic=_("topic"),
-        voice=_("voice"),
-        narration=_("narration"),
-        style=_("style"),
-        age=_("age"),
-    )
+    @app_commands.rename(**{option: command_name(f"story.{option}.name") for option in OPTIONS})
     @app_commands.choices(age=age_choices())
+    # The book message needs these; files are checked when the book starts (the builder
+    # needs none), by the runner.
+    @app_commands.checks.bot_has_permissions(send_messages=True, embed_links=True)
     async def story(
         self,
         interaction: discord.Interaction,
@@ -121,7 +107,7 @@ class StoryCog(commands.Cog):
         place: app_commands.Range[str, 1, 100] | None = None,
         characters: app_commands.Range[str, 1, 100] | None = None,
         topic: app_commands.Range[str, 1, 100] | None = None,
-        voice: VoiceName | None = None,
+        voice: Voice | None = None,
         narration: bool = True,
         style: str | None = None,
         age: str | None = None,
@@ -151,7 +137,7 @@ class StoryCog(commands.Cog):
                 except FieldError:
                     builder.values[name] = raw.strip()  # typed by hand: keep it as it is
         if builder.complete:
-            await self.start(interaction, builder, deferred=True)
+            await self.start(interaction, builder)
             return
         await self.open_builder(interaction, builder)
 
@@ -159,20 +145,15 @@ class StoryCog(commands.Cog):
         """Post the builder message in the channel (replies to it fill the answers)."""
         channel = interaction.channel
         assert channel is not None
-        # The builder is a message with an embed and buttons: no files yet.
-        missing = [name for name in missing_permissions(interaction) if name != "attach_files"]
-        message = None
-        if not missing:
-            view = BuilderView(builder, self.start_from_button, self.cancel_builder)
-            try:
-                message = await channel.send(  # type: ignore[union-attr]
-                    content=interaction.user.mention, embed=builder.embed(), view=view
-                )
-            except discord.Forbidden:  # an overwrite Discord did not tell us about
-                missing = ["send_messages", "embed_links"]
-        if message is None:
+        view = BuilderView(builder, self.start_from_button, self.cancel_builder)
+        try:
+            message = await channel.send(  # type: ignore[union-attr]
+                content=interaction.user.mention, embed=builder.embed(), view=view
+            )
+        except discord.Forbidden:  # an overwrite Discord did not tell us about
+            missing = "send_messages, embed_links"
             await interaction.followup.send(
-                text(builder.locale, "no_permission", missing=", ".join(missing)), ephemeral=True
+                text(builder.locale, "no_permission", missing=missing), ephemeral=True
             )
             return
         builder.message = message
@@ -184,7 +165,7 @@ class StoryCog(commands.Cog):
     ) -> None:
         await interaction.response.edit_message(view=None)
         self.forget(builder)
-        await self.start(interaction, builder, deferred=True)
+        await self.start(interaction, builder)
 
     async def cancel_builder(self, interaction: discord.Interaction, builder: StoryBuilder) -> None:
         self.forget(builder)
@@ -200,9 +181,8 @@ class StoryCog(commands.Cog):
             if owner is builder:
                 del self.answers[reply_id]
 
-    async def start(
-        self, interaction: discord.Interaction, builder: StoryBuilder, *, deferred: bool
-    ) -> None:
+    async def start(self, interaction: discord.Interaction, builder: StoryBuilder) -> None:
+        """Make the builder's book; the interaction is answered (deferred) already."""
         try:
             request = StoryRequest(
                 **{name: builder.values[name] for name in FIELDS},
@@ -218,7 +198,7 @@ class StoryCog(commands.Cog):
         await self.bot.runner.start(interaction, request, builder.locale)
 
     @app_commands.command(
-        name=_("books"), description=_("내가 만든 그림책을 보고 DM으로 다시 받아요")
+        name=command_name("books.name"), description=command_description("books.description")
     )
     async def books(self, interaction: discord.Interaction) -> None:
         """List my recent books; pick one to get it in DMs again."""
@@ -238,6 +218,21 @@ class StoryCog(commands.Cog):
             view=view,
             ephemeral=True,
         )
+
+    async def cog_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """A missing permission is explained; anything else is logged (with the run id, once
+        there is one) and answered too, so the user's "thinking…" never stays up."""
+        locale = locale_of(interaction.locale)
+        if isinstance(error, app_commands.BotMissingPermissions):
+            missing = ", ".join(error.missing_permissions)
+            await _answer(interaction, text(locale, "no_permission", missing=missing))
+            return
+        command = interaction.command.name if interaction.command else "?"
+        run_id = interaction.extras.get("run_id", "none yet")
+        log.error("/%s failed (run %s)", command, run_id, exc_info=error)
+        await _answer(interaction, text(locale, "unexpected_error"))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -330,16 +325,16 @@ class BooksView(discord.ui.View):
     def __init__(self, bot: StoryBot, records: list[Any], locale: str) -> None:
         super().__init__(timeout=300)
         self.bot = bot
-        options = [discord.SelectOption(label=r.story.title[:100], value=r.run_id) for r in records]
-        select: discord.ui.Select[Any] = discord.ui.Select(
-            placeholder=text(locale, "books.pick"), options=options
-        )
-        select.callback = self._pick  # type: ignore[method-assign]
-        self.select = select
-        self.add_item(select)
+        self.pick.placeholder = text(locale, "books.pick")
+        self.pick.options = [
+            discord.SelectOption(label=r.story.title[:100], value=r.run_id) for r in records
+        ]
 
-    async def _pick(self, interaction: discord.Interaction) -> None:
-        run_id = self.select.values[0]
+    @discord.ui.select(options=[])
+    async def pick(
+        self, interaction: discord.Interaction, select: discord.ui.Select[BooksView]
+    ) -> None:
+        run_id = select.values[0]
         record = self.bot.runner.maker.store.get(run_id)
         if (
             record is None
@@ -356,9 +351,22 @@ class BooksView(discord.ui.View):
 def style_choices(styles: dict[str, Style]) -> list[app_commands.Choice[str]]:
     """The /story style choices: Korean labels, English ones for English clients."""
     return [
-        app_commands.Choice(name=_(style.label_ko, en=style.label_en), value=name)
+        app_commands.Choice(
+            name=app_commands.locale_str(style.label_ko, en=style.label_en), value=name
+        )
         for name, style in styles.items()
     ]
+
+
+async def _answer(interaction: discord.Interaction, content: str) -> None:
+    """An ephemeral answer, whether or not the interaction was answered (deferred) already."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(content, ephemeral=True)
+        else:
+            await interaction.response.send_message(content, ephemeral=True)
+    except discord.HTTPException as exc:  # expired or gone: nothing more to do
+        log.warning("Could not answer interaction %s: %s", interaction.id, exc)
 
 
 async def _react(message: discord.Message, emoji: str) -> None:

@@ -69,7 +69,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "only_owner": "🙅 이 버튼은 책을 신청한 사람이나 서버 관리자만 누를 수 있어요.",
         "busy": "⏳ 이미 만들고 있는 책이 있어요. 그 책이 끝나면 다시 신청해 주세요.",
         "no_permission": "🔒 이 채널에서 메시지·파일·임베드를 보낼 권한이 없어요: {missing}. 관리자에게 권한을 부탁해 주세요.",
-        "voice.working": "🎙️ 듣고 있어요…",
         "voice.not_audio": "🎧 음성 메시지나 글로 답해 주세요.",
         "voice.failed": "❌ 알아듣지 못했어요: {reason}",
         "voice.problem.too_big": "파일이 너무 커요.",
@@ -86,6 +85,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "cancelled_builder": "취소했어요.",
         "not_running": "이 책은 지금 만들고 있지 않아요.",
         "still_running": "이 책은 아직 만들고 있어요.",
+        "unexpected_error": "😢 뭔가 잘못됐어요. 잠시 뒤에 다시 해 주세요.",
     },
     "en": {
         "field.era": "era",
@@ -148,7 +148,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "only_owner": "🙅 Only the person who asked for this book, or a server manager, can use this.",
         "busy": "⏳ You already have a book being made. Ask again when it is finished.",
         "no_permission": "🔒 I can't post here: missing {missing}. Ask a server admin for these permissions.",
-        "voice.working": "🎙️ Listening…",
         "voice.not_audio": "🎧 Please answer with a voice message or text.",
         "voice.failed": "❌ I couldn't understand that: {reason}",
         "voice.problem.too_big": "the file is too big.",
@@ -165,36 +164,72 @@ TEXTS: dict[str, dict[str, str]] = {
         "cancelled_builder": "Cancelled.",
         "not_running": "This book is not being made right now.",
         "still_running": "This book is still being made.",
+        "unexpected_error": "😢 Something went wrong. Please try again in a moment.",
     },
 }
 
-# Command names, descriptions and option names: Korean is the default, English localized.
-COMMAND_TEXTS_EN: dict[str, str] = {
-    "그림책을 만들어요: 시대, 장소, 등장인물, 주제를 알려 주세요": (
-        "Make a picture book: tell me the era, place, characters and topic"
-    ),
-    "이야기의 시대 (예: 조선시대)": "When the story happens (e.g. long ago)",
-    "이야기의 장소 (예: 궁궐)": "Where it happens (e.g. a palace)",
-    "등장인물 (예: 호랑이, 토끼)": "Who is in it (e.g. a tiger and a rabbit)",
-    "주제 (예: 우정)": "What it is about (e.g. friendship)",
-    "낭독 목소리 (M1–M5, F1–F5)": "Narrator voice (M1–M5, F1–F5)",
-    "목소리로 읽어 줄까요?": "Read it aloud?",
-    "그림체 (기본: 수채화)": "Picture style (default: watercolor)",
-    "읽을 아이의 나이 (기본: 4~8세)": "Age of the young reader (default: 4–8)",
-    "내가 만든 그림책을 보고 DM으로 다시 받아요": "See my picture books and get one in DMs again",
+# The slash commands' names, descriptions and option descriptions, by key: one definition of
+# each. A name's default is its English form (what the code calls it; Korean clients get the
+# Korean one); a description's default is Korean (English clients get the English one).
+COMMAND_TEXTS: dict[str, dict[Locale, str]] = {
+    "story.name": {"en": "story", "ko": "동화"},
+    "story.description": {
+        "ko": "그림책을 만들어요: 시대, 장소, 등장인물, 주제를 알려 주세요",
+        "en": "Make a picture book: tell me the era, place, characters and topic",
+    },
+    "story.era.name": {"en": "era", "ko": "시대"},
+    "story.era.description": {
+        "ko": "이야기의 시대 (예: 조선시대)",
+        "en": "When the story happens (e.g. long ago)",
+    },
+    "story.place.name": {"en": "place", "ko": "장소"},
+    "story.place.description": {
+        "ko": "이야기의 장소 (예: 궁궐)",
+        "en": "Where it happens (e.g. a palace)",
+    },
+    "story.characters.name": {"en": "characters", "ko": "등장인물"},
+    "story.characters.description": {
+        "ko": "등장인물 (예: 호랑이, 토끼)",
+        "en": "Who is in it (e.g. a tiger and a rabbit)",
+    },
+    "story.topic.name": {"en": "topic", "ko": "주제"},
+    "story.topic.description": {
+        "ko": "주제 (예: 우정)",
+        "en": "What it is about (e.g. friendship)",
+    },
+    "story.voice.name": {"en": "voice", "ko": "목소리"},
+    "story.voice.description": {
+        "ko": "낭독 목소리 (M1–M5, F1–F5)",
+        "en": "Narrator voice (M1–M5, F1–F5)",
+    },
+    "story.narration.name": {"en": "narration", "ko": "낭독"},
+    "story.narration.description": {"ko": "목소리로 읽어 줄까요?", "en": "Read it aloud?"},
+    "story.style.name": {"en": "style", "ko": "그림체"},
+    "story.style.description": {
+        "ko": "그림체 (기본: 수채화)",
+        "en": "Picture style (default: watercolor)",
+    },
+    "story.age.name": {"en": "age", "ko": "나이"},
+    "story.age.description": {
+        "ko": "읽을 아이의 나이 (기본: 4~8세)",
+        "en": "Age of the young reader (default: 4–8)",
+    },
+    "books.name": {"en": "books", "ko": "내책"},
+    "books.description": {
+        "ko": "내가 만든 그림책을 보고 DM으로 다시 받아요",
+        "en": "See my picture books and get one in DMs again",
+    },
 }
-COMMAND_NAMES_KO: dict[str, str] = {
-    "story": "동화",
-    "books": "내책",
-    "era": "시대",
-    "place": "장소",
-    "characters": "등장인물",
-    "topic": "주제",
-    "voice": "목소리",
-    "narration": "낭독",
-    "style": "그림체",
-    "age": "나이",
-}
+
+
+def command_name(key: str) -> app_commands.locale_str:
+    """A command or option name by key: English by default, Korean for Korean clients."""
+    return app_commands.locale_str(COMMAND_TEXTS[key]["en"], key=key)
+
+
+def command_description(key: str) -> app_commands.locale_str:
+    """A command or option description by key: Korean by default, English for English ones."""
+    return app_commands.locale_str(COMMAND_TEXTS[key]["ko"], key=key)
 
 
 def locale_of(value: discord.Locale | str | None) -> Locale:
@@ -209,7 +244,7 @@ def text(locale: Locale, key: str, **values: object) -> str:
 
 
 class StoryTranslator(app_commands.Translator):
-    """English descriptions for English clients; Korean command names for Korean ones."""
+    """The command texts of COMMAND_TEXTS by key; choices carry their English label along."""
 
     async def translate(
         self,
@@ -217,10 +252,15 @@ class StoryTranslator(app_commands.Translator):
         locale: discord.Locale,
         context: app_commands.TranslationContextTypes,
     ) -> str | None:
-        message = string.message
         if locale in (discord.Locale.american_english, discord.Locale.british_english):
-            # Style choices carry their English label (from the styles file) with them.
-            return string.extras.get("en") or COMMAND_TEXTS_EN.get(message)
-        if locale is discord.Locale.korean:
-            return COMMAND_NAMES_KO.get(message)
-        return None
+            language: Locale = "en"
+        elif locale is discord.Locale.korean:
+            language = "ko"
+        else:
+            return None  # Discord shows the default
+        key = string.extras.get("key")
+        if key is not None:
+            translated = COMMAND_TEXTS[key].get(language)
+        else:  # a style or age choice: Korean by default, its English label with it
+            translated = string.extras.get(language)
+        return None if translated == string.message else translated

@@ -19,6 +19,7 @@ from storybot.bot.book_render import BookState, book_embeds, page_label
 from storybot.bot.delivery import deliver
 from storybot.bot.i18n import locale_of, text
 from storybot.bot.media import fit_image
+from storybot.bot.origin import DiscordOrigin
 from storybot.bot.views import book_view
 from storybot.errors import StorybotError
 from storybot.models import Book, Done, Status, StoryRequest
@@ -65,12 +66,13 @@ class BookRunner:
                 text(locale, "no_permission", missing=", ".join(missing)), ephemeral=True
             )
             return
+        origin = DiscordOrigin(interaction.guild_id, channel.id)
         try:
             job = self.maker.submit(
                 request,
                 requester_id=interaction.user.id,
-                guild_id=interaction.guild_id,
-                channel_id=channel.id,
+                origin=origin.to_json(),
+                lane=origin.lane,
                 locale=locale,
             )
         except RequestRefused as exc:
@@ -79,6 +81,7 @@ class BookRunner:
         except UserBusyError:
             await interaction.followup.send(text(locale, "busy"), ephemeral=True)
             return
+        interaction.extras["run_id"] = job.run_id  # for the cog's log if anything fails now
         message = await self._post(channel, job, locale, interaction)  # type: ignore[arg-type]
         if message is not None:
             await interaction.followup.send(f"📖 {message.jump_url}", ephemeral=True)
@@ -104,7 +107,9 @@ class BookRunner:
                 text(locale, key, missing=", ".join(NEEDED)), ephemeral=True
             )
             return None
-        record.message_id = message.id
+        # Saved at once: after a restart this is how the book message is found again.
+        origin = DiscordOrigin.from_record(record).with_message(message.channel.id, message.id)
+        record.origin = origin.to_json()
         self.maker.store.save(record)
         guild = getattr(channel, "guild", None)
         limit = guild.filesize_limit if guild else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
@@ -341,17 +346,18 @@ class BookRunner:
         """After a restart: mark each interrupted book's message, offer Retry, and ping its
         requester in a reply (an edit alone notifies nobody)."""
         for record in records:
-            if record.channel_id is None:
+            origin = DiscordOrigin.from_record(record)
+            if origin.channel_id is None:  # not the bot's (a CLI run)
                 continue
             locale = record.locale
             view = book_view(record.run_id, locale, running=False, retry=True, dm=False)
             notice = text(locale, "book.interrupted")
             ping = f"<@{record.requester_id}> {notice}" if record.requester_id else notice
             try:
-                channel = self.bot.get_channel(record.channel_id) or await self.bot.fetch_channel(
-                    record.channel_id
+                channel = self.bot.get_channel(origin.channel_id) or await self.bot.fetch_channel(
+                    origin.channel_id
                 )
-                message = await self._book_message(channel, record.message_id)  # type: ignore[arg-type]
+                message = await self._book_message(channel, origin.message_id)  # type: ignore[arg-type]
                 if message is None:
                     await channel.send(ping, view=view)  # type: ignore[union-attr]
                     continue

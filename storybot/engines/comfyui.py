@@ -15,11 +15,11 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 
+from storybot.config import Settings
 from storybot.engines.workflow import describe_execution_error, describe_refusal, node_label
 from storybot.errors import StorybotError
 
@@ -27,8 +27,6 @@ logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], Awaitable[None] | None]
 """`on_progress(step, total)`, plain or async; called for each `progress` frame of our job."""
-
-_TICK = 0.5  # how often a waiting paint looks at `interrupt()` requests
 
 
 class ComfyError(StorybotError):
@@ -60,39 +58,34 @@ class ComfyTimeoutError(ComfyError):
 
 
 class ComfyInterruptedError(ComfyError):
-    """The job was interrupted, by us or on the server."""
+    """The job was interrupted on the server (`execution_interrupted`)."""
 
 
 class ComfyClient:
-    """One ComfyUI server: health, paint an image, free memory, interrupt."""
+    """One ComfyUI server: health, paint an image, free memory."""
 
     def __init__(
         self,
         url: str,
         *,
-        connect_timeout: float = 10.0,
-        image_timeout: float = 300.0,
+        connect_timeout: float = Settings.model_fields["comfyui_connect_timeout"].default,
+        image_timeout: float = Settings.model_fields["image_timeout"].default,
         request_timeout: float = 60.0,
         poll_interval: float = 1.0,
     ) -> None:
         self.url = url.rstrip("/")
+        self._where = f"ComfyUI at {self.url}"  # how messages name the server
         self.connect_timeout = connect_timeout
         self.image_timeout = image_timeout
         self.request_timeout = request_timeout
         self.poll_interval = poll_interval
         self._session: aiohttp.ClientSession | None = None
         self._active: set[str] = set()
-        self._stopped: set[str] = set()
 
     async def __aenter__(self) -> ComfyClient:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def close(self) -> None:
@@ -129,12 +122,6 @@ class ComfyClient:
         """`POST /free`: unload models and free memory once the server is idle."""
         await self._post("/free", {"unload_models": True, "free_memory": True})
 
-    async def interrupt(self, prompt_id: str | None = None) -> None:
-        """Stop `prompt_id` (default: every job of ours): drop it from the queue, interrupt it."""
-        for pid in [prompt_id] if prompt_id else list(self._active):
-            self._stopped.add(pid)
-            await self._abandon(pid)
-
     async def paint(
         self, workflow: Mapping[str, Any], on_progress: ProgressCallback | None = None
     ) -> bytes:
@@ -161,7 +148,6 @@ class ComfyClient:
             raise
         finally:
             self._active.discard(prompt_id)
-            self._stopped.discard(prompt_id)
 
     async def _paint(
         self,
@@ -203,15 +189,14 @@ class ComfyClient:
     async def _queue(self, workflow: Mapping[str, Any], client_id: str, prompt_id: str) -> None:
         body = {"prompt": workflow, "client_id": client_id, "prompt_id": prompt_id}
         status, raw, ctype = await self._send("POST", "/prompt", json_body=body)
+        if status not in (200, 400):
+            raise self._bad_status("POST /prompt", status, raw)
+        answer = self._parse(raw, ctype, "POST /prompt", status)
         if status == 400:
-            answer = self._parse(raw, ctype, "POST /prompt", status)
             raise ComfyPromptError(
                 f"{self._where} refused the workflow: {describe_refusal(answer, workflow)}",
                 self.url,
             )
-        if status != 200:
-            raise self._bad_status("POST /prompt", status, raw)
-        answer = self._parse(raw, ctype, "POST /prompt", status)
         if not isinstance(answer, dict) or answer.get("prompt_id") != prompt_id:
             raise ComfyProtocolError(f"{self._where} answered POST /prompt oddly: {raw[:200]!r}")
         self._active.add(prompt_id)
@@ -228,11 +213,7 @@ class ComfyClient:
     ) -> bool:
         """Follow our prompt's frames; True when it ended, False when the socket dropped."""
         while True:
-            self._check_stopped(prompt_id)
-            try:
-                msg = await ws.receive(timeout=_TICK)
-            except TimeoutError:
-                continue
+            msg = await ws.receive()  # bounded by the image deadline around `paint`
             if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
                             aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):  # fmt: skip
                 logger.warning("websocket to %s dropped during prompt %s", self.url, prompt_id)
@@ -270,7 +251,6 @@ class ComfyClient:
     async def _poll_history(self, prompt_id: str) -> dict[str, Any]:
         """`GET /history/{id}` until the job is there (the server writes it when the job ends)."""
         while True:
-            self._check_stopped(prompt_id)
             history = await self._get_json(f"/history/{prompt_id}")
             if isinstance(history, dict) and isinstance(history.get(prompt_id), dict):
                 return history[prompt_id]
@@ -314,10 +294,6 @@ class ComfyClient:
         if not ctype.startswith("image/"):
             raise ComfyProtocolError(f"{self._where} sent {ctype or 'no type'}, not an image")
         return raw
-
-    def _check_stopped(self, prompt_id: str) -> None:
-        if prompt_id in self._stopped:
-            raise ComfyInterruptedError(f"prompt {prompt_id} on {self.url} was interrupted")
 
     def _failed(self, data: Mapping[str, Any], workflow: Mapping[str, Any]) -> ComfyError:
         return ComfyExecutionError(describe_execution_error(data, workflow, self._where), self.url)
@@ -402,10 +378,6 @@ class ComfyClient:
             reason = str(exc) or type(exc).__name__
         return ComfyUnavailableError(f"{self._where} is not reachable: {reason}", self.url)
 
-    @property
-    def _where(self) -> str:
-        return f"ComfyUI at {self.url}"
-
 
 async def _report(on_progress: ProgressCallback, step: int, total: int) -> None:
     try:
@@ -417,9 +389,7 @@ async def _report(on_progress: ProgressCallback, step: int, total: int) -> None:
 
 
 def _ws_url(url: str) -> str:
-    if url.startswith("https://"):
-        return "wss://" + url.removeprefix("https://") + "/ws"
-    return "ws://" + url.removeprefix("http://") + "/ws"
+    return ("wss://" if url.startswith("https://") else "ws://") + url.split("://")[-1] + "/ws"
 
 
 def _snippet(raw: bytes) -> str:

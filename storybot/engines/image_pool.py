@@ -3,22 +3,26 @@
 A job goes to a free, healthy server. A server that fails is skipped and the job is retried
 once on another one; a server that seems down is left alone and probed again later
 (`reprobe_after`), or at once when no other server is left.
+
+One book may have several pages waiting at once and then uses every free server; when jobs of
+several books (owners) wait, a freed server goes to the owner holding the fewest servers, the
+earliest among equals — so a book with five pages never starves the next guild's cover.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
-import random
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from storybot.checks import Check
 from storybot.config import Settings
 from storybot.engines.comfyui import (
     ComfyClient,
@@ -30,26 +34,13 @@ from storybot.engines.comfyui import (
     ProgressCallback,
 )
 from storybot.engines.styles import Style
-from storybot.engines.workflow import Workflow, WorkflowError, node_label
+from storybot.engines.workflow import Workflow
 from storybot.logs import timing
 
 logger = logging.getLogger(__name__)
 
 # Failures that say something about the server rather than the job: skip it for a while.
 _SERVER_TROUBLE = (ComfyUnavailableError, ComfyProtocolError, ComfyTimeoutError)
-
-# Where `/models/{folder}` lists the files for a loader input, when /object_info cannot tell.
-MODEL_FOLDERS = {
-    "ckpt_name": "checkpoints",
-    "unet_name": "diffusion_models",
-    "vae_name": "vae",
-    "clip_name": "text_encoders",
-    "clip_name1": "text_encoders",
-    "clip_name2": "text_encoders",
-    "lora_name": "loras",
-    "control_net_name": "controlnet",
-    "model_name": "upscale_models",
-}
 
 
 @dataclass(eq=False)
@@ -58,9 +49,19 @@ class _Server:
     busy: bool = False
     down_until: float | None = None  # monotonic time of the next probe; None = healthy
     reason: str = ""
+    owner: str = ""  # whose job it runs while busy
 
     def usable(self, now: float) -> bool:
         return self.down_until is None or self.down_until <= now
+
+
+@dataclass(eq=False)
+class _Waiter:
+    """A job waiting for a server: whose it is, which servers it may not use, when it came."""
+
+    owner: str
+    skip: list[_Server]
+    arrived: int
 
 
 class ComfyPool:
@@ -74,8 +75,8 @@ class ComfyPool:
         width: int | None = None,
         height: int | None = None,
         steps: int | None = None,
-        connect_timeout: float = 10.0,
-        image_timeout: float = 300.0,
+        connect_timeout: float = Settings.model_fields["comfyui_connect_timeout"].default,
+        image_timeout: float = Settings.model_fields["image_timeout"].default,
         reprobe_after: float = 30.0,
         poll_interval: float = 1.0,
         request_timeout: float = 60.0,
@@ -97,25 +98,9 @@ class ComfyPool:
         }
         self._servers = [_Server(ComfyClient(url, **options)) for url in dict.fromkeys(urls)]
         self._changed = asyncio.Event()  # set (and replaced) whenever a server is freed
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        workflow: Path | None = None,
-        urls: Sequence[str] | None = None,
-        **options: Any,
-    ) -> ComfyPool:
-        """The pool `settings` describe; `workflow`/`urls` override theirs (the CLI's flags)."""
-        return cls(
-            urls or settings.comfyui_urls,
-            workflow or settings.comfyui_workflow,
-            width=settings.image_width,
-            height=settings.image_height,
-            steps=settings.image_steps,
-            **{**client_options(settings), **options},
-        )
+        self._waiters: list[_Waiter] = []
+        self._arrivals = itertools.count()
+        self._held: Counter[str] = Counter()  # busy servers per owner
 
     async def __aenter__(self) -> ComfyPool:
         return self
@@ -141,11 +126,13 @@ class ComfyPool:
         character_sheet: str = "",
         on_progress: ProgressCallback | None = None,
         style: Style | None = None,
+        owner: str = "",
     ) -> Path:
         """Paint one page to `out` (PNG as the workflow saves it); raise `ComfyError` if not.
 
         One deadline covers the whole paint: waiting for a free server, probing, painting and
-        the retry on another server. `style` None paints in the built-in watercolor."""
+        the retry on another server. `style` None paints in the built-in watercolor; `owner`
+        (a book's run id) is whose turn it is when several books wait for servers."""
         graph = self.workflow.fill(
             image_prompt,
             seed=seed,
@@ -157,7 +144,7 @@ class ComfyPool:
         )
         try:
             async with asyncio.timeout(self.paint_deadline):
-                data = await self._paint_somewhere(graph, on_progress)
+                data = await self._paint_somewhere(graph, on_progress, owner)
         except TimeoutError:
             raise ComfyTimeoutError(
                 f"the picture was not ready within {self.paint_deadline:g} s"
@@ -165,12 +152,12 @@ class ComfyPool:
         return await asyncio.to_thread(_write, out, data)
 
     async def _paint_somewhere(
-        self, graph: dict[str, Any], on_progress: ProgressCallback | None
+        self, graph: dict[str, Any], on_progress: ProgressCallback | None, owner: str
     ) -> bytes:
         tried: list[_Server] = []
         last: ComfyError | None = None
         for _ in range(2):  # the first server, then once on another
-            server = await self._acquire(exclude=tried)
+            server = await self._acquire(owner, exclude=tried)
             if server is None:
                 break
             tried.append(server)
@@ -191,6 +178,10 @@ class ComfyPool:
         results = await asyncio.gather(*(self._probe(s) for s in self._servers))
         return any(results)
 
+    def status(self) -> list[tuple[str, bool, bool]]:
+        """(url, up, busy) for each server, as last seen; no probe (metrics read it)."""
+        return [(s.client.url, s.down_until is None, s.busy) for s in self._servers]
+
     async def free_all(self) -> None:
         """`POST /free` on every server that is up (after a book, as the original did)."""
         servers = [s for s in self._servers if s.down_until is None]
@@ -199,16 +190,12 @@ class ComfyPool:
             if isinstance(result, Exception):
                 logger.warning("could not free memory on %s: %s", server.client.url, result)
 
-    async def interrupt(self) -> None:
-        """Stop every job this pool has queued or running; their `paint` calls raise."""
-        await asyncio.gather(*(s.client.interrupt() for s in self._servers))
-
-    async def _acquire(self, exclude: list[_Server]) -> _Server | None:
+    async def _acquire(self, owner: str, exclude: list[_Server]) -> _Server | None:
         """A free, healthy server marked busy; None when no usable server is left."""
         skip = list(exclude)
         probed_all = False
         while True:
-            server = await self._take(skip)
+            server = await self._take(owner, skip)
             if server is None:
                 if probed_all or not await self._probe_down(skip):
                     return None
@@ -224,20 +211,35 @@ class ComfyPool:
             self._release(server)
             skip.append(server)
 
-    async def _take(self, skip: list[_Server]) -> _Server | None:
-        """Mark a usable free server busy (no await between the look and the mark)."""
-        while True:
-            now = time.monotonic()
-            usable = [s for s in self._servers if s not in skip and s.usable(now)]
-            if not usable:
-                return None
-            free = [s for s in usable if not s.busy]
-            if free:
-                # Healthy servers before ones that are only due for a probe.
-                server = min(free, key=lambda s: s.down_until is not None)
-                server.busy = True
-                return server
-            await self._wait_for_change(skip)
+    async def _take(self, owner: str, skip: list[_Server]) -> _Server | None:
+        """Mark a usable free server busy when it is this job's turn (no await between the
+        look and the mark)."""
+        waiter = _Waiter(owner, skip, next(self._arrivals))
+        self._waiters.append(waiter)
+        try:
+            while True:
+                now = time.monotonic()
+                usable = [s for s in self._servers if s not in skip and s.usable(now)]
+                if not usable:
+                    return None
+                free = [s for s in usable if not s.busy]
+                if free and self._next_in_turn(now) is waiter:
+                    # Healthy servers before ones that are only due for a probe.
+                    server = min(free, key=lambda s: s.down_until is not None)
+                    server.busy, server.owner = True, owner
+                    self._held[owner] += 1
+                    return server
+                await self._wait_for_change(skip)
+        finally:
+            self._waiters.remove(waiter)
+            self._notify()  # the next in turn may take another free server now
+
+    def _next_in_turn(self, now: float) -> _Waiter | None:
+        """Who gets the next free server: of the waiters that can use one, the owner holding
+        the fewest servers, the earliest arrival among equals."""
+        free = [s for s in self._servers if not s.busy and s.usable(now)]
+        able = [w for w in self._waiters if any(s not in w.skip for s in free)]
+        return min(able, key=lambda w: (self._held[w.owner], w.arrived), default=None)
 
     async def _wait_for_change(self, skip: list[_Server]) -> None:
         """Wait for a release, or until a down server is due for its probe."""
@@ -250,6 +252,12 @@ class ComfyPool:
     def _release(self, server: _Server) -> None:
         """Give the server back: synchronous, so a cancellation cannot skip it."""
         server.busy = False
+        self._held[server.owner] -= 1
+        if self._held[server.owner] <= 0:
+            del self._held[server.owner]
+        self._notify()
+
+    def _notify(self) -> None:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
@@ -292,130 +300,3 @@ def _write(out: Path, data: bytes) -> Path:
     part.write_bytes(data)
     part.replace(out)
     return out
-
-
-def client_options(settings: Settings) -> dict[str, float]:
-    """The client's timeouts from settings."""
-    return {
-        "connect_timeout": settings.comfyui_connect_timeout,
-        "image_timeout": settings.image_timeout,
-    }
-
-
-async def paint_command(
-    prompt: str,
-    out: Path,
-    settings: Settings,
-    workflow: Path | None = None,
-    seed: int | None = None,
-    url: str | None = None,
-    *,
-    on_progress: ProgressCallback | None = None,
-    style: Style | None = None,
-) -> Path:
-    """`storybot image`: paint `prompt` (no character sheet) to `out` and return its path."""
-    if seed is None:
-        seed = random.randrange(2**32)
-    logger.info("painting %r with seed %d", prompt, seed)
-    urls = [url.rstrip("/")] if url else None
-    async with ComfyPool.from_settings(settings, workflow=workflow, urls=urls) as pool:
-        return await pool.paint(prompt, Path(out), seed=seed, on_progress=on_progress, style=style)
-
-
-async def check_comfyui(settings: Settings) -> list[Check]:
-    """Doctor rows: the workflow, then per server whether it answers and has the models."""
-    rows: list[Check] = []
-    try:
-        workflow: Workflow | None = Workflow.load(settings.comfyui_workflow)
-    except WorkflowError as exc:
-        workflow = None
-        rows.append(Check("comfyui workflow", "FAIL", str(exc)))
-    else:
-        titles = ", ".join(sorted(workflow.titled))
-        rows.append(Check("comfyui workflow", "OK", f"{settings.comfyui_workflow.name} ({titles})"))
-    options = client_options(settings)
-    per_server = await asyncio.gather(
-        *(_check_server(url, workflow, options) for url in settings.comfyui_urls)
-    )
-    return rows + [row for server_rows in per_server for row in server_rows]
-
-
-async def _check_server(
-    url: str, workflow: Workflow | None, options: dict[str, float]
-) -> list[Check]:
-    async with ComfyClient(url, **options) as client:
-        try:
-            stats = await client.health()
-        except ComfyError as exc:
-            return [Check(f"comfyui {url}", "FAIL", f"{exc}; start it or fix COMFYUI_URLS")]
-        rows = [Check(f"comfyui {url}", "OK", _describe_stats(stats))]
-        if workflow is not None:
-            rows.append(await _check_models(client, workflow))
-        return rows
-
-
-def _describe_stats(stats: dict[str, Any]) -> str:
-    version = stats["system"].get("comfyui_version", "version unknown")
-    devices = stats.get("devices") or [{}]
-    device = devices[0] if isinstance(devices[0], dict) else {}
-    vram = device.get("vram_total")
-    memory = f", {vram / 2**30:.1f} GB" if isinstance(vram, int | float) else ""
-    return f"ComfyUI {version} on {device.get('name', 'unknown device')}{memory}"
-
-
-async def _check_models(client: ComfyClient, workflow: Workflow) -> Check:
-    """Are the workflow's node classes installed and its model files on the server?"""
-    component = f"comfyui {client.url} models"
-    infos: dict[str, Any] = {}
-    try:
-        for class_type in sorted({n["class_type"] for n in workflow.graph.values()}):
-            infos[class_type] = (await client.object_info(class_type)).get(class_type)
-    except ComfyError as exc:
-        logger.info("object_info failed on %s (%s); trying /models", client.url, exc)
-    not_installed = [c for c, info in infos.items() if info is None and infos]
-    missing, present, unknown = [], [], []
-    for model in workflow.model_inputs():
-        options = _combo_options(infos.get(model.class_type), model.input_name)
-        if options is None and model.input_name in MODEL_FOLDERS:
-            try:
-                options = await client.models(MODEL_FOLDERS[model.input_name])
-            except ComfyError:
-                options = None
-        if options is None:
-            unknown.append(model.filename)
-        elif model.filename in options:
-            present.append(model.filename)
-        else:
-            node = node_label(model.node_id, model.class_type, workflow.graph)
-            missing.append(f"{model.filename} for {node} (server has: {_short(options)})")
-    if not_installed or missing:
-        parts = [f"missing {'; '.join(missing)}"] if missing else []
-        if not_installed:
-            parts.append(f"node classes not installed: {', '.join(not_installed)}")
-        return Check(component, "FAIL", "; ".join(parts))
-    if unknown:
-        return Check(component, "WARN", f"could not check {', '.join(unknown)}")
-    return Check(component, "OK", f"present: {', '.join(present) or 'no model files named'}")
-
-
-def _combo_options(info: Any, input_name: str) -> list[str] | None:
-    """A combo input's choices; classic `[[…], {…}]` and V3 `["COMBO", {"options": […]}]`."""
-    if not isinstance(info, dict):
-        return None
-    spec = None
-    for group in ("required", "optional"):
-        spec = (info.get("input", {}).get(group) or {}).get(input_name) or spec
-    if not isinstance(spec, list) or not spec:
-        return None
-    if isinstance(spec[0], list):
-        return [str(o) for o in spec[0]]
-    if spec[0] == "COMBO" and len(spec) > 1 and isinstance(spec[1], dict):
-        return [str(o) for o in spec[1].get("options", [])]
-    return None
-
-
-def _short(options: list[str], limit: int = 8) -> str:
-    if not options:
-        return "none"
-    more = f" and {len(options) - limit} more" if len(options) > limit else ""
-    return ", ".join(options[:limit]) + more

@@ -14,7 +14,6 @@ broken file cannot exhaust memory.
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import logging
 import struct
 import threading
@@ -24,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storybot.checks import Check
 from storybot.config import NUDENET_LABELS, Settings
 from storybot.errors import StorybotError, one_line
 
@@ -96,11 +94,6 @@ class PictureCheck:
         self._detector: Any = None
         self._lock = threading.Lock()
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> PictureCheck:
-        """The check as PICTURE_CHECK_THRESHOLD and PICTURE_CHECK_LABELS configure it."""
-        return cls(threshold=settings.picture_check_threshold, labels=settings.picture_check_labels)
-
     def load(self) -> None:
         """Load the detector now (blocking, about 0.2 s); raise `PictureCheckError` if it can't.
 
@@ -163,11 +156,6 @@ class PictureCheck:
             reason = "clean"
             logger.debug("Picture clean (%.0f ms), found %s", seconds * 1000, found)
         return PictureVerdict(not flagged, True, flagged, found, reason, seconds)
-
-
-def make_picture_check(settings: Settings) -> PictureCheck | None:
-    """The check PICTURE_CHECK asks for, or None when it is switched off."""
-    return PictureCheck.from_settings(settings) if settings.picture_check else None
 
 
 def default_model_path() -> Path:
@@ -277,45 +265,3 @@ def _webp_size(data: bytes) -> tuple[int, int]:
     else:
         raise _Unreadable(f"unknown WebP chunk {kind!r}")
     return width, height
-
-
-# --- storybot doctor -------------------------------------------------------------------------
-
-
-async def check_pictures(settings: Settings) -> list[Check]:
-    """Doctor row: the detector's package and model, its load time, and one timed check."""
-    return [await asyncio.to_thread(_check_pictures_blocking, settings)]
-
-
-def _check_pictures_blocking(settings: Settings) -> Check:
-    from storybot.engines.placeholder import placeholder_png
-
-    if not settings.picture_check:
-        return Check("picture check", "WARN", "off (PICTURE_CHECK=false): pictures go unchecked")
-    try:
-        version = importlib.metadata.version("nudenet")
-        model = default_model_path()
-        if not model.is_file():
-            return Check("picture check", "FAIL", f"{model} is missing: reinstall nudenet")
-    except (importlib.metadata.PackageNotFoundError, FileNotFoundError):
-        return Check("picture check", "FAIL", "nudenet is not installed: run `pip install -e .`")
-    checker = PictureCheck.from_settings(settings)
-    started = time.perf_counter()
-    try:
-        checker.load()
-    except PictureCheckError as exc:
-        return Check("picture check", "FAIL", str(exc))
-    load_ms = (time.perf_counter() - started) * 1000
-    width, height = settings.image_width, settings.image_height
-    verdict = checker.check_blocking(placeholder_png(width, height))
-    if not verdict.checked:
-        return Check("picture check", "FAIL", f"loads but cannot check: {verdict.reason}")
-    size_mb = model.stat().st_size / 2**20
-    detail = (
-        f"nudenet {version}, {model.name} ({size_mb:.0f} MB) loads in {load_ms:.0f} ms, "
-        f"checks a {width}×{height} picture in {verdict.seconds * 1000:.0f} ms; flags "
-        f"{', '.join(sorted(checker.labels))} at ≥{checker.threshold:g}"
-    )
-    if not verdict.safe:  # our own placeholder must pass, or every flagged page would fail too
-        return Check("picture check", "WARN", f"{detail}; it flags the placeholder picture")
-    return Check("picture check", "OK", detail)

@@ -55,12 +55,16 @@ _REQUIRED = ("label_ko", "label_en", "prefix")
 def load_styles(path: Path | str | None = None) -> dict[str, Style]:
     """The built-in presets with the file at `path` laid over them, in file order.
 
-    Raise `StyleError` naming the file, the style and the key that is wrong."""
+    Raise `StyleError` naming the setting, the file, the style and the key that is wrong;
+    the bot and the CLI load the styles at start-up, so a bad file stops them there."""
     styles = _read(BUILTIN_STYLES, {})
     if path is not None and Path(path).resolve() != BUILTIN_STYLES.resolve():
-        styles = _read(Path(path), styles)
+        try:
+            styles = _read(Path(path), styles)
+        except StyleError as exc:  # the operator's file: name the setting that points at it
+            raise StyleError(f"IMAGE_STYLES: {exc}") from None
         log.debug("styles from %s: %s", path, ", ".join(styles))
-    where = path or BUILTIN_STYLES
+    where = f"IMAGE_STYLES: {path}" if path is not None else BUILTIN_STYLES
     if DEFAULT_STYLE not in styles:
         raise StyleError(f"{where}: the default style {DEFAULT_STYLE!r} cannot be removed")
     if len(styles) > MAX_STYLES:
@@ -95,7 +99,7 @@ def _read(path: Path, base: dict[str, Style]) -> dict[str, Style]:
     except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: absurd nesting
         raise StyleError(f"styles file {path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise StyleError(f"{path}: expected an object of styles, e.g. {{\"crayon\": {{…}}}}")
+        raise StyleError(f'{path}: expected an object of styles, e.g. {{"crayon": {{…}}}}')
     styles = dict(base)
     for name, preset in data.items():
         if name.startswith("_"):  # "_comment": JSON has no comments of its own

@@ -132,10 +132,6 @@ class Workflow:
                     found.append(ModelInput(node_id, node["class_type"], name, value))
         return found
 
-    def title_of(self, node_id: str) -> str:
-        """The node's `_meta.title`, or "" when it has none."""
-        return _title(self.graph.get(node_id, {}))
-
     def _steps_node(self) -> str | None:
         # A node titled `steps` wins (e.g. BasicScheduler); otherwise a KSampler titled `seed`.
         for title in ("steps", "seed"):

@@ -1,7 +1,6 @@
 """The story writer: prompt, LLM writers, streaming parse and validation."""
 
 from storybot.story.author import DraftPage, StoryAuthor, WrittenStory
-from storybot.story.factory import make_writer
 from storybot.story.llama import LlamaCppWriter
 from storybot.story.server import LlamaServerWriter
 from storybot.story.writers import StoryWriter
@@ -13,5 +12,4 @@ __all__ = [
     "StoryAuthor",
     "StoryWriter",
     "WrittenStory",
-    "make_writer",
 ]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 import storybot.story.repair as repair
+from storybot.config import Settings
 from storybot.errors import (
     LLMUnavailableError,
     StoryError,
@@ -89,8 +90,8 @@ class StoryAuthor:
         self,
         writer: StoryWriter,
         *,
-        retries: int = 2,
-        timeout: float = 300.0,
+        retries: int = Settings.model_fields["llm_retries"].default,
+        timeout: float = Settings.model_fields["llm_timeout"].default,
         seed: int | None = None,
         safety_screen: bool = True,
         guard: SafetyGuard | None = None,
@@ -175,14 +176,13 @@ class StoryAuthor:
     ) -> AsyncIterator[DraftPage | Story]:
         parser = StoryStreamParser()
         draft = _Draft(request, self.safety_screen)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
+        deadline = _WritingDeadline(self.writer, self.timeout)
         messages = build_messages(request, self.style_labels.get(request.style))
         chunks = self.writer.stream(messages, seed=seed)
         try:
             while True:
                 try:
-                    async with asyncio.timeout_at(deadline):
+                    async with deadline.watch():
                         chunk = await anext(chunks)
                 except StopAsyncIteration:
                     break
@@ -304,3 +304,37 @@ def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error["loc"]) or "story"
     return f"{where}: {error['msg']}"
+
+
+class _WritingDeadline:
+    """LLM_TIMEOUT for one attempt, counting only the time the writer was allowed to write:
+    while it is paused for a picture (GPU_SCHEDULE=interleave) the deadline moves on."""
+
+    RECHECK = 1.0  # seconds between moves of the deadline while a chunk is awaited
+
+    def __init__(self, writer: StoryWriter, timeout: float) -> None:
+        self.writer = writer
+        self.loop = asyncio.get_running_loop()
+        self.start = self.loop.time() - writer.paused_seconds
+        self.timeout = timeout
+
+    def when(self) -> float:
+        return self.start + self.timeout + self.writer.paused_seconds
+
+    @contextlib.asynccontextmanager
+    async def watch(self) -> AsyncIterator[None]:
+        async with asyncio.timeout_at(self.when()) as timer:
+            handle: asyncio.TimerHandle | None = None
+
+            def move() -> None:
+                nonlocal handle
+                if timer.expired():  # too late: the attempt is being cancelled
+                    return
+                timer.reschedule(self.when())
+                handle = self.loop.call_later(self.RECHECK, move)
+
+            handle = self.loop.call_later(self.RECHECK, move)
+            try:
+                yield
+            finally:
+                handle.cancel()

@@ -27,7 +27,7 @@ def max_bytes(grammar: str, root: str = "root") -> int | None:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20_000))
     try:
-        rules = _Parser(grammar).rules()
+        rules = parse_rules(grammar)
         if root not in rules:
             raise GrammarSyntaxError(f"the grammar has no {root!r} rule")
         return _Measure(rules).rule(root)
@@ -44,9 +44,21 @@ def worst_case_tokens(grammar: str) -> int | None:
 
 
 # A parsed rule body is a tree of tuples:
-#   ("lit", bytes) | ("class", max bytes of one char) | ("ref", name)
+#   ("lit", text) | ("class", ((low, high) code point ranges, ...), negated) | ("ref", name)
 #   ("seq", [nodes]) | ("alt", [nodes]) | ("rep", node, min, max or None)
+# `.` (any character) is the class of every code point. gbnf_rest derives through these trees.
 Node = tuple
+ANY_CHAR: Node = ("class", ((0, 0x10FFFF),), False)
+
+
+def parse_rules(grammar: str) -> dict[str, Node]:
+    """The rules of `grammar` by name, each body a tree of `Node`s."""
+    return _Parser(grammar).rules()
+
+
+def utf8_width(code_point: int) -> int:
+    """Bytes UTF-8 needs for `code_point` (surrogates counted as three, as surrogatepass)."""
+    return 1 if code_point < 0x80 else 2 if code_point < 0x800 else 3 if code_point < 0x10000 else 4
 
 
 @dataclass
@@ -94,12 +106,12 @@ class _Parser:
     def _atom(self) -> Node:
         char = self._peek()
         if char == '"':
-            return ("lit", self._literal().encode("utf-8"))
+            return ("lit", self._literal())
         if char == "[":
-            return ("class", self._char_class())
+            return self._char_class()
         if char == ".":
             self.pos += 1
-            return ("class", 4)
+            return ANY_CHAR
         if char == "(":
             self.pos += 1
             self._space(newlines=True)
@@ -143,22 +155,20 @@ class _Parser:
                 return "".join(out)
             out.append(self._escape() if char == "\\" else char)
 
-    def _char_class(self) -> int:
+    def _char_class(self) -> Node:
         self.pos += 1
         negated = self._peek() == "^"
         if negated:
             self.pos += 1
-        widest = 1
+        ranges = []
         while (char := self._take()) != "]":
-            if char == "\\":
-                char = self._escape()
+            low = high = self._escape() if char == "\\" else char
             if self._peek() == "-" and self.text[self.pos + 1 : self.pos + 2] != "]":
                 self.pos += 1
                 high = self._take()
-                char = self._escape() if high == "\\" else high
-            widest = max(widest, len(char.encode("utf-8", "surrogatepass")))
-        # A negated class admits every character it does not list, up to four bytes long.
-        return 4 if negated else widest
+                high = self._escape() if high == "\\" else high
+            ranges.append((ord(low), ord(high)))
+        return ("class", tuple(ranges), negated)
 
     def _escape(self) -> str:
         char = self._take()
@@ -168,6 +178,8 @@ class _Parser:
         if width is None:
             return char
         digits = self.text[self.pos : self.pos + width]
+        if not re.fullmatch(f"[0-9A-Fa-f]{{{width}}}", digits) or int(digits, 16) > 0x10FFFF:
+            raise GrammarSyntaxError(f"bad escape \\{char}{digits} at {self.pos}")
         self.pos += width
         return chr(int(digits, 16))
 
@@ -216,9 +228,10 @@ class _Measure:
     def node(self, node: Node) -> int | None:
         kind = node[0]
         if kind == "lit":
-            return len(node[1])
+            return len(node[1].encode("utf-8", "surrogatepass"))
         if kind == "class":
-            return node[1]
+            # A negated class admits every character it does not list, up to four bytes long.
+            return 4 if node[2] else max((utf8_width(high) for _, high in node[1]), default=1)
         if kind == "ref":
             return self.rule(node[1])
         if kind == "rep":

@@ -26,17 +26,14 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from storybot.config import Language, Settings
-from storybot.errors import ConfigError, StoryError, one_line
+from storybot.errors import one_line
 from storybot.models import Story, StoryRequest
 from storybot.safety import CATEGORIES
-from storybot.story.llama import LlamaCppWriter
 from storybot.story.prompt import Message
-from storybot.story.server import LlamaServerWriter
-from storybot.story.writers import check_gguf_file, parse_hf_model, token_budget
+from storybot.story.writers import token_budget
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +113,11 @@ class SafetyGuard:
     """Classifies a request or a finished story with a model and a grammar-forced verdict."""
 
     def __init__(
-        self, model: Completer, *, timeout: float = 120.0, owns_model: bool = False
+        self,
+        model: Completer,
+        *,
+        timeout: float = Settings.model_fields["safety_guard_timeout"].default,
+        owns_model: bool = False,
     ) -> None:
         self.model = model
         self.timeout = timeout
@@ -213,44 +214,3 @@ def parse_verdict(raw: str) -> tuple[bool, str]:
     if safe and category == NONE:
         return True, NONE
     return False, OTHER if category == NONE else category
-
-
-def make_guard(settings: Settings, writer: object) -> SafetyGuard | None:
-    """The guard SAFETY_GUARD asks for, or None when it is off (or the writer cannot classify)."""
-    timeout = settings.safety_guard_timeout
-    if settings.safety_guard == "off":
-        return None
-    if settings.safety_guard == "llm":
-        if not isinstance(writer, Completer):
-            log.warning("SAFETY_GUARD=llm, but writer %r cannot classify: no second look", writer)
-            return None
-        return SafetyGuard(writer, timeout=timeout)
-    spec = settings.safety_guard_model
-    if not spec:
-        raise ConfigError(
-            "SAFETY_GUARD=model needs SAFETY_GUARD_MODEL: a GGUF path, "
-            "hf:<owner>/<repo>/<file.gguf> or the URL of a llama-server running the guard"
-        )
-    model: Completer
-    if spec.startswith(("http://", "https://")):
-        model = LlamaServerWriter(
-            spec,
-            grammar_path=settings.llm_grammar,
-            constraint=settings.llm_server_constraint,
-            timeout=timeout,
-        )
-    else:
-        if parse_hf_model(spec) is None:
-            try:  # a missing guard fails at start-up, not silently (fail-open) in every book
-                check_gguf_file(Path(spec).expanduser())
-            except StoryError as exc:
-                raise ConfigError(f"SAFETY_GUARD_MODEL={spec!r}: {exc}") from None
-        # Loaded the way the writer loads its model, on its own worker thread.
-        model = LlamaCppWriter(
-            spec,
-            grammar_path=settings.llm_grammar,
-            n_gpu_layers=settings.llm_n_gpu_layers,
-            n_ctx=settings.llm_n_ctx,
-            threads=settings.llm_threads,
-        )
-    return SafetyGuard(model, timeout=timeout, owns_model=True)

@@ -1,10 +1,23 @@
-"""`LlamaCppWriter`: llama.cpp (llama-cpp-python) in this process."""
+"""`LlamaCppWriter`: llama.cpp (llama-cpp-python) in this process.
+
+Pausing (`paused()`) does not ask for the next token: the worker thread waits between tokens
+(`ThreadParking`) while the model, its KV cache and the same `Llama.generate` generator stay as
+they are. While paused:
+- `complete()` (the guard's verdict, before and after a story) does not wait for the pause: it
+  is a few dozen tokens, and the guard's timeout must not run out while a picture is painted.
+  It needs the worker thread, so it waits for a story in progress to end (as it always has); a
+  task that itself holds the pause would wait forever, so it gets StoryError at once instead.
+  `release()` likewise.
+- `close()` never waits for a story: the parked thread wakes up and ends; the stream raises
+  StoryError.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import codecs
 import contextlib
+import functools
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -15,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from storybot.config import Settings
 from storybot.errors import LLMUnavailableError, StoryError, one_line
 from storybot.story.grammar import GrammarKey
+from storybot.story.pause import PauseGate, ThreadParking
 from storybot.story.prompt import Message, grammar_key
 from storybot.story.writers import (
     TOP_K,
@@ -44,11 +58,11 @@ class LlamaCppWriter:
         model: str,
         *,
         grammar_path: Path,
-        n_gpu_layers: int = -1,
-        n_ctx: int = 8192,
+        n_gpu_layers: int = Settings.model_fields["llm_n_gpu_layers"].default,
+        n_ctx: int = Settings.model_fields["llm_n_ctx"].default,
         threads: int | None = None,
         sampling: Sampling | None = None,
-        keep_loaded: bool = True,
+        keep_loaded: bool = Settings.model_fields["llm_keep_loaded"].default,
     ) -> None:
         self.model = model
         self.keep_loaded = keep_loaded
@@ -67,18 +81,25 @@ class LlamaCppWriter:
         # llama.cpp's context is not thread-safe: one worker thread owns it.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
         self._lock = asyncio.Lock()
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> LlamaCppWriter:
-        return cls(
-            settings.llm_model,
-            grammar_path=settings.llm_grammar,
-            n_gpu_layers=settings.llm_n_gpu_layers,
-            n_ctx=settings.llm_n_ctx,
-            threads=settings.llm_threads,
-            sampling=Sampling.from_settings(settings),
-            keep_loaded=settings.llm_keep_loaded,
+        self._parking = ThreadParking()
+        self._pause = PauseGate(
+            halt=self._parking.halt, halted=self._parking.halted, resume=self._parking.resume
         )
+        self._writing: tuple[threading.Event, threading.Event] | None = None  # (stop, go)
+        self._closed = False
+
+    def paused(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """See `StoryWriter.paused`: the worker thread waits between tokens (module docstring).
+        A story started while paused waits before its first token (its prompt is not read)."""
+        return self._pause.hold()
+
+    @property
+    def can_pause(self) -> bool:
+        return True
+
+    @property
+    def paused_seconds(self) -> float:
+        return self._pause.paused_seconds
 
     async def load(self) -> None:
         """Load the model and the grammar (once), off the event loop."""
@@ -141,12 +162,14 @@ class LlamaCppWriter:
         log.info("LLM model loaded: %s", self.model)
 
     async def stream(self, messages: list[Message], *, seed: int) -> AsyncIterator[str]:
-        """Generate in the worker thread; chunks cross to the event loop through a queue."""
+        """Generate in the worker thread; chunks cross to the event loop through a queue.
+        Between tokens the thread waits while the writer is paused."""
         async with self._lock:
+            self._check_open()
             await self.load()
             loop = asyncio.get_running_loop()
             queue: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
-            stop = threading.Event()
+            stop, go = threading.Event(), threading.Event()
 
             def put(item: str | BaseException | None) -> None:
                 if not loop.is_closed():
@@ -154,9 +177,16 @@ class LlamaCppWriter:
 
             key = grammar_key(messages)
 
+            def turn() -> bool:
+                if self._parking.wait_turn(go, stop):
+                    return True
+                if self._closed:
+                    raise StoryError("the writer was closed while writing")
+                return False
+
             def generate() -> None:
                 try:
-                    with contextlib.closing(self._generate(messages, key, seed)) as texts:
+                    with contextlib.closing(self._generate(messages, key, seed, turn)) as texts:
                         for text in texts:
                             if stop.is_set():
                                 break
@@ -166,18 +196,36 @@ class LlamaCppWriter:
                 finally:
                     put(None)
 
-            worker = loop.run_in_executor(self._executor, generate)
+            worker = self._parking.submit(self._executor, generate, go=go)
+            self._writing = (stop, go)
             try:
                 while (item := await queue.get()) is not None:
                     if isinstance(item, BaseException):
                         raise StoryError(f"llama.cpp failed while writing: {item}") from item
                     yield item
             finally:
+                self._writing = None
                 stop.set()
+                go.set()  # a parked thread wakes up to stop
                 await asyncio.shield(worker)
 
-    def _generate(self, messages: list[Message], key: GrammarKey, seed: int) -> Iterator[str]:
-        """The answer's text under the grammar, piece by piece (runs in the worker thread).
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoryError("the llama.cpp writer is closed")
+
+    def _refuse_to_wait_for_own_pause(self, what: str) -> None:
+        """Raise instead of waiting for a story that this very task holds paused."""
+        if self._writing is not None and self._pause.held_by_current_task():
+            raise StoryError(
+                f"{what} cannot run inside paused() while a story is being written: it would "
+                "wait for the story, which waits for the pause to end"
+            )
+
+    def _generate(
+        self, messages: list[Message], key: GrammarKey, seed: int, turn: Callable[[], bool]
+    ) -> Iterator[str]:
+        """The answer's text under the grammar, piece by piece (runs in the worker thread);
+        `turn()` is asked before each token (it waits while paused; False: stop).
 
         Tokens come from `Llama.generate` and are decoded one at a time: llama-cpp-python's
         chat completion decodes the whole answer again at every token, which costs more than
@@ -185,7 +233,7 @@ class LlamaCppWriter:
         llama = self._llama
         assert llama is not None
         if self._formatter is None:  # no chat template in the GGUF: llama-cpp-python's own
-            yield from self._generate_chat(messages, key, seed)
+            yield from self._generate_chat(messages, key, seed, turn)
             return
         formatted = self._formatter(messages=messages)
         prompt = llama.tokenize(
@@ -204,8 +252,9 @@ class LlamaCppWriter:
             grammar=self._grammars[key],
         )
         with contextlib.closing(tokens):
-            for token in tokens:
-                if self._is_end(token):
+            while turn():  # the next token: llama.cpp runs only inside next()
+                token = next(tokens, None)
+                if token is None or self._is_end(token):
                     break
                 self.tokens_used += 1
                 text = decoder.decode(llama.detokenize([token]))
@@ -214,7 +263,9 @@ class LlamaCppWriter:
                 if self.tokens_used >= budget:
                     break
 
-    def _generate_chat(self, messages: list[Message], key: GrammarKey, seed: int) -> Iterator[str]:
+    def _generate_chat(
+        self, messages: list[Message], key: GrammarKey, seed: int, turn: Callable[[], bool]
+    ) -> Iterator[str]:
         assert self._llama is not None
         chunks = self._llama.create_chat_completion(
             messages,  # type: ignore[arg-type]
@@ -226,7 +277,8 @@ class LlamaCppWriter:
             max_tokens=self._budgets[key],
             seed=seed,
         )
-        for chunk in chunks:
+        assert isinstance(chunks, Iterator)
+        while turn() and (chunk := next(chunks, None)) is not None:
             text = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
             if text:
                 yield text
@@ -256,13 +308,14 @@ class LlamaCppWriter:
         self, messages: list[Message], *, grammar: str, schema: dict[str, Any], max_tokens: int
     ) -> str:
         """A short greedy answer under `grammar` (`schema` is for servers), on the loaded model
-        and its worker thread: the safety guard's verdict (storybot/story/guard.py)."""
+        and its worker thread: the safety guard's verdict (storybot/story/guard.py). It does not
+        wait for a pause (module docstring)."""
+        self._refuse_to_wait_for_own_pause("the safety check")
         async with self._lock:
+            self._check_open()
             await self.load()
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._executor, self._complete_blocking, messages, grammar, max_tokens
-            )
+            job = functools.partial(self._complete_blocking, messages, grammar, max_tokens)
+            return await self._parking.submit(self._executor, job)
 
     def _complete_blocking(self, messages: list[Message], grammar: str, max_tokens: int) -> str:
         from llama_cpp import LlamaGrammar
@@ -284,13 +337,23 @@ class LlamaCppWriter:
 
     async def release(self) -> None:
         """Unload the model unless it is to be kept (a GPU shared with ComfyUI needs it back)."""
-        if not self.keep_loaded:
+        if not self.keep_loaded and not self._closed:
+            self._refuse_to_wait_for_own_pause("release()")
             async with self._lock:
                 await asyncio.get_running_loop().run_in_executor(self._executor, self.unload)
 
     async def close(self) -> None:
-        async with self._lock:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self.unload)
+        """Unload the model and end the worker thread. A story in progress, even a paused one,
+        stops: its thread wakes up and ends, and its stream raises StoryError."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._writing is not None:
+            stop, go = self._writing
+            stop.set()
+            go.set()
+        # Queued behind whatever the thread is doing, which ends at its next turn.
+        await asyncio.get_running_loop().run_in_executor(self._executor, self.unload)
         self._executor.shutdown(wait=False)
 
 

@@ -11,10 +11,21 @@ Servers differ in how they take the constraint on the answer:
 
 LLM_SERVER_CONSTRAINT picks the first form to try. A server that rejects a form (an error that
 names the field) is asked again at once with the next; the log says which form is used.
+
+Pausing (`paused()`) ends the streaming request, because llama-server stops generating only
+for a client that is gone: one that merely stops reading keeps its slot generating into the
+response queue, so not reading is no pause. Leaving the pause sends a new request: the same
+messages and seed plus the text the consumer was given as a final assistant message (which
+llama-server continues as a prefill; llama-cpp-python's server opens a new assistant turn after
+it instead), `cache_prompt` (the prompt's KV cache is reused), the grammar of the rest of the
+answer (`gbnf_rest.remainder_grammar`) and the rest's own token budget. The remainder grammar
+keeps the whole answer valid either way. A JSON schema cannot say "the rest of the answer", so
+only the `grammar` constraint can pause (`can_pause`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -27,7 +38,10 @@ import aiohttp
 
 from storybot.config import Settings
 from storybot.errors import LLMServerError, LLMUnavailableError, one_line
+from storybot.story.gbnf import worst_case_tokens
+from storybot.story.gbnf_rest import remainder_grammar
 from storybot.story.grammar import story_grammar, story_schema
+from storybot.story.pause import PauseGate
 from storybot.story.prompt import Message, grammar_key
 from storybot.story.writers import TOP_K, Sampling, read_grammars, token_budget
 
@@ -46,6 +60,13 @@ _REJECTION = re.compile(
 _SCHEMA_SLACK = 1400
 
 
+class _Halted:
+    """What a request's queue gets when a pause ended the request."""
+
+
+_HALTED = _Halted()
+
+
 class LlamaServerWriter:
     """An existing llama-server, through its OpenAI-compatible chat-completions API."""
 
@@ -56,10 +77,10 @@ class LlamaServerWriter:
         url: str,
         *,
         grammar_path: Path,
-        constraint: str = "grammar",
+        constraint: str = Settings.model_fields["llm_server_constraint"].default,
         sampling: Sampling | None = None,
         connect_timeout: float = 10.0,
-        timeout: float = 300.0,
+        timeout: float = Settings.model_fields["llm_timeout"].default,
         streaming: bool = True,
     ) -> None:
         self.url = url.rstrip("/")
@@ -71,17 +92,9 @@ class LlamaServerWriter:
         self._confirmed = False  # the server has answered 200 to the form in use
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
         self._session: aiohttp.ClientSession | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> LlamaServerWriter:
-        assert settings.llm_server_url is not None
-        return cls(
-            settings.llm_server_url,
-            grammar_path=settings.llm_grammar,
-            constraint=settings.llm_server_constraint,
-            sampling=Sampling.from_settings(settings),
-            timeout=settings.llm_timeout,
-        )
+        self._readers: set[asyncio.Task[None]] = set()  # the requests being streamed
+        self._pause = PauseGate(halt=self._end_requests, halted=self._requests_ended, resume=_no_op)
+        self._said_cannot_pause = False
 
     @property
     def constraint(self) -> str:
@@ -141,12 +154,97 @@ class LlamaServerWriter:
                         f"(with the {form} constraint)"
                     )
 
-    async def stream(self, messages: list[Message], *, seed: int) -> AsyncIterator[str]:
-        """POST the messages; yield the content of each server-sent delta."""
+    def continuation(
+        self, messages: list[Message], seed: int, prefix: str
+    ) -> dict[str, Any] | None:
+        """The request that goes on with an answer a pause cut off after `prefix` (module
+        docstring); None when the grammar allows nothing after it (the answer is whole)."""
+        if self.constraint != "grammar":
+            raise LLMServerError(f"an answer under the {self.constraint} constraint cannot go on")
+        body = self.payload(messages, seed)
         try:
-            async with self._post(lambda _form: self.payload(messages, seed)) as response:
-                async for text in _contents(response):
-                    yield text
+            rest = remainder_grammar(body["grammar"], prefix)
+            worst = worst_case_tokens(rest)
+        except ValueError as exc:  # GrammarSyntaxError is one too
+            raise LLMServerError(f"the answer cannot go on after {prefix[-40:]!r}: {exc}") from None
+        if worst == 1:  # only the end of the text is left
+            return None
+        body["messages"] = [*messages, {"role": "assistant", "content": prefix}]
+        body["grammar"] = rest
+        body["max_tokens"] = self.sampling.max_tokens if worst is None else worst
+        body["cache_prompt"] = True
+        return body
+
+    def paused(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """See `StoryWriter.paused`: ends the request being streamed; leaving continues the
+        answer with a new one (module docstring). Without `can_pause`, writing goes on inside."""
+        if not self.can_pause:
+            return contextlib.nullcontext()
+        return self._pause.hold()
+
+    @property
+    def paused_seconds(self) -> float:
+        return self._pause.paused_seconds
+
+    @property
+    def can_pause(self) -> bool:
+        """Only under the `grammar` constraint: a JSON schema cannot describe the rest."""
+        if self.constraint == "grammar":
+            return True
+        if not self._said_cannot_pause:
+            self._said_cannot_pause = True
+            log.info(
+                "llama-server at %s cannot pause under the %s constraint (a JSON schema cannot "
+                "describe the rest of a story): pictures wait for the story",
+                self.url,
+                self.constraint,
+            )
+        return False
+
+    def _body_for(
+        self, messages: list[Message], seed: int, prefix: str
+    ) -> Callable[[str], dict[str, Any]] | None:
+        """The request body in a form: the first request's (which may fall back to another
+        form), or the continuation after `prefix` (sent once the form is confirmed); None if
+        the answer is whole."""
+        if not prefix:
+            return lambda _form: self.payload(messages, seed)
+        body = self.continuation(messages, seed, prefix)
+        return None if body is None else lambda _form: body
+
+    def _end_requests(self) -> None:
+        for reader in self._readers:
+            reader.cancel()
+
+    async def _requests_ended(self) -> None:
+        if self._readers:
+            await asyncio.wait(list(self._readers))
+
+    async def stream(self, messages: list[Message], *, seed: int) -> AsyncIterator[str]:
+        """POST the messages; yield the content of each server-sent delta. A pause ends the
+        request; leaving it continues the answer with a new one (module docstring)."""
+        written: list[str] = []  # exactly the text the consumer has been given
+        try:
+            while True:
+                await self._pause.wait_open()
+                body_for = self._body_for(messages, seed, "".join(written))
+                if body_for is None:
+                    return
+                queue: asyncio.Queue[str | BaseException | _Halted | None] = asyncio.Queue()
+                reader = asyncio.create_task(self._read(body_for, queue))
+                self._readers.add(reader)
+                try:
+                    while isinstance(item := await queue.get(), str):
+                        written.append(item)
+                        yield item
+                finally:
+                    self._readers.discard(reader)
+                    reader.cancel()
+                    await asyncio.wait([reader])
+                if isinstance(item, BaseException):
+                    raise item
+                if item is None:
+                    return
         except aiohttp.ClientConnectorError as exc:
             raise LLMUnavailableError(
                 f"llama-server at {self.url} is not reachable ({exc.os_error.strerror or exc}); "
@@ -158,6 +256,28 @@ class LlamaServerWriter:
             raise LLMServerError(
                 f"llama-server at {self.url} gave a broken answer: {one_line(exc)}"
             ) from None
+
+    async def _read(
+        self,
+        body_for: Callable[[str], dict[str, Any]],
+        queue: asyncio.Queue[str | BaseException | _Halted | None],
+    ) -> None:
+        """One request's texts into `queue`, then None at the end, or the error that stopped
+        it; `_HALTED` when cancelled (by a pause, or by a consumer that is gone)."""
+        try:
+            async with self._post(body_for) as response:
+                try:
+                    async for text in _contents(response):
+                        queue.put_nowait(text)
+                except asyncio.CancelledError:
+                    response.close()  # the client is gone: llama-server stops generating
+                    raise
+            queue.put_nowait(None)
+        except asyncio.CancelledError:
+            queue.put_nowait(_HALTED)
+            raise
+        except Exception as exc:
+            queue.put_nowait(exc)
 
     async def complete(
         self, messages: list[Message], *, grammar: str, schema: dict[str, Any], max_tokens: int
@@ -227,6 +347,10 @@ async def _contents(response: aiohttp.ClientResponse) -> AsyncIterator[str]:
     else:
         body = await response.json(content_type=None)
         yield body["choices"][0]["message"]["content"] or ""
+
+
+def _no_op() -> None:
+    """Resuming needs nothing done: each paused stream sends its continuation itself."""
 
 
 def _sse_content(line: bytes) -> str | None:

@@ -1,4 +1,4 @@
-"""The LLMs that write the story, behind one Protocol, and the factory that picks one.
+"""The LLMs that write the story, behind one Protocol, and what their implementations share.
 
 `LlamaCppWriter` (storybot/story/llama.py) runs llama.cpp in this process; `LlamaServerWriter`
 (storybot/story/server.py) uses an existing llama-server. Both stream the answer to chat
@@ -7,23 +7,18 @@ messages as text chunks under the story grammar; what the chunks mean is `StoryA
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
-
-import aiohttp
+from typing import Protocol
 
 from storybot.config import Settings
-from storybot.errors import LLMUnavailableError, StoryError
+from storybot.errors import LLMUnavailableError
 from storybot.models import AGE_BANDS
 from storybot.story.gbnf import GrammarSyntaxError, worst_case_tokens
 from storybot.story.grammar import LANGUAGES, GrammarKey, grammar_path
 from storybot.story.prompt import Message
-
-if TYPE_CHECKING:
-    from storybot.checks import Check
-
 
 TOP_K = 40  # llama.cpp's default, as the original's llama-cli ran with
 GGUF_MAGIC = b"GGUF"
@@ -38,6 +33,25 @@ class StoryWriter(Protocol):
         """The answer, chunk by chunk; stops early when the consumer closes it."""
         ...
 
+    def paused(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """While inside, the writer produces no tokens (the GPU is free); leaving resumes
+        writing where it stopped. Entering returns once generation has actually stopped
+        (never mid-token); entering when nothing is being written returns at once. Overlapping
+        uses from several tasks count: writing resumes when the last one leaves.
+        Cancellation-safe: a task cancelled inside or while entering never leaves the writer
+        paused. A writer that cannot pause (`can_pause` is False) keeps writing inside."""
+        ...
+
+    @property
+    def can_pause(self) -> bool:
+        """False when this writer cannot resume (the pipeline then paints after the story)."""
+        ...
+
+    @property
+    def paused_seconds(self) -> float:
+        """How long the writer has been held paused in all, the pause now held included."""
+        ...
+
     async def release(self) -> None:
         """The story is written: give back what only writing needs (see LLM_KEEP_LOADED)."""
         ...
@@ -49,15 +63,11 @@ class StoryWriter(Protocol):
 
 @dataclass(frozen=True)
 class Sampling:
-    """How to sample, as the original: temperature 0.7, top-p 0.9."""
+    """How to sample; the original's temperature 0.7 and top-p 0.9 are the settings' defaults."""
 
-    temperature: float = 0.7
-    top_p: float = 0.9
-    max_tokens: int = 3072
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Sampling:
-        return cls(settings.llm_temperature, settings.llm_top_p, settings.llm_max_tokens)
+    temperature: float = Settings.model_fields["llm_temperature"].default
+    top_p: float = Settings.model_fields["llm_top_p"].default
+    max_tokens: int = Settings.model_fields["llm_max_tokens"].default
 
 
 def read_grammar(path: Path) -> str:
@@ -114,65 +124,3 @@ def check_gguf_file(path: Path) -> None:
             f"LLM model {path} is not a GGUF file (it starts with {magic!r}, not b'GGUF'); "
             "download the model again or point LLM_MODEL at a .gguf file"
         )
-
-
-async def check_llm(settings: Settings) -> list[Check]:
-    """Doctor rows: the grammar, and the model file or the llama-server."""
-    from storybot.checks import Check
-
-    rows = []
-    try:
-        grammars = read_grammars(settings.llm_grammar)
-        budget = max(token_budget(g, settings.llm_max_tokens) for g in grammars.values())
-        rows.append(
-            Check("story grammar", "OK", f"{settings.llm_grammar} (at most {budget} tokens)")
-        )
-    except StoryError as exc:
-        rows.append(Check("story grammar", "FAIL", str(exc)))
-    if settings.llm_server_url:
-        rows.append(await _check_server(settings.llm_server_url))
-        return rows
-    try:
-        hf = parse_hf_model(settings.llm_model)
-        if hf is None:
-            path = Path(settings.llm_model).expanduser()
-            check_gguf_file(path)
-            size = path.stat().st_size / 2**20
-            rows.append(Check("LLM model", "OK", f"{path} ({size:,.0f} MB)"))
-        else:
-            rows.append(_check_hf_cache(*hf))
-    except StoryError as exc:
-        rows.append(Check("LLM model", "FAIL", str(exc)))
-    return rows
-
-
-def _check_hf_cache(repo: str, filename: str) -> Check:
-    from huggingface_hub import try_to_load_from_cache
-
-    from storybot.checks import Check
-
-    cached = try_to_load_from_cache(repo, filename)
-    if isinstance(cached, str):
-        return Check("LLM model", "OK", f"hf:{repo}/{filename} (cached at {cached})")
-    return Check(
-        "LLM model",
-        "WARN",
-        f"hf:{repo}/{filename} is not downloaded yet: it is fetched on first use (several GB); "
-        "or download it yourself and set LLM_MODEL to its path",
-    )
-
-
-async def _check_server(url: str) -> Check:
-    from storybot.checks import Check
-
-    timeout = aiohttp.ClientTimeout(total=5)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            # llama-server answers /health; llama-cpp-python's server and others only /v1/models.
-            for path in ("/health", "/v1/models"):
-                async with session.get(f"{url}{path}") as response:
-                    if response.status == 200:
-                        return Check("llama-server", "OK", f"{url} is up")
-            return Check("llama-server", "FAIL", f"{url}{path} answered {response.status}")
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        return Check("llama-server", "FAIL", f"{url} is not reachable ({exc}); start llama-server")

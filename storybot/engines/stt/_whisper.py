@@ -8,12 +8,18 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 import numpy as np
 
 from storybot.config import Settings
-from storybot.engines.audio import MAX_BYTES, MAX_SECONDS, SAMPLE_RATE, load_audio, load_audio_bytes
+from storybot.engines.stt.decode import (
+    MAX_BYTES,
+    MAX_SECONDS,
+    SAMPLE_RATE,
+    load_audio,
+    load_audio_bytes,
+)
 from storybot.errors import StorybotError
 from storybot.logs import timing
 
@@ -23,6 +29,10 @@ log = logging.getLogger("storybot.engines.stt")
 OPENAI_WHISPER_INSTALL = (
     "pip install torch numba tiktoken more-itertools tqdm && pip install --no-deps openai-whisper"
 )
+
+# The engines' defaults are the settings' (STT_MODEL, STT_LANGUAGE).
+DEFAULT_MODEL: str = Settings.model_fields["stt_model"].default
+DEFAULT_LANGUAGE: str = Settings.model_fields["stt_language"].default
 
 
 class TranscriptionError(StorybotError):
@@ -68,7 +78,7 @@ class _WhisperEngine:
         self,
         model: str,
         *,
-        language: str = "ko",
+        language: str = DEFAULT_LANGUAGE,
         max_seconds: float = MAX_SECONDS,
         max_bytes: int = MAX_BYTES,
         threads: int | None = None,
@@ -85,17 +95,6 @@ class _WhisperEngine:
         # The model is not shared between threads: one worker owns it and serialises requests.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stt")
         self._lock = asyncio.Lock()
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Self:
-        """STT_MODEL, STT_LANGUAGE, STT_MAX_SECONDS, STT_MAX_BYTES and STT_THREADS."""
-        return cls(
-            settings.stt_model,
-            language=settings.stt_language,
-            max_seconds=settings.stt_max_seconds,
-            max_bytes=settings.stt_max_bytes,
-            threads=settings.stt_threads,
-        )
 
     @property
     def loaded(self) -> bool:
@@ -196,7 +195,7 @@ class FasterWhisperTranscriber(_WhisperEngine):
 
     def __init__(
         self,
-        model: str = "small",
+        model: str = DEFAULT_MODEL,
         *,
         device: str = "cpu",
         compute_type: str = "int8",
@@ -217,7 +216,7 @@ class FasterWhisperTranscriber(_WhisperEngine):
     def _load_model(self) -> Any:
         from faster_whisper import WhisperModel
 
-        source = _faster_whisper_source(self.model)
+        source = faster_whisper_source(self.model)
         try:
             return WhisperModel(
                 source,
@@ -256,7 +255,7 @@ class OpenAIWhisperTranscriber(_WhisperEngine):
 
     def __init__(
         self,
-        model: str = "small",
+        model: str = DEFAULT_MODEL,
         *,
         device: str = "cpu",
         download_root: Path | None = None,
@@ -314,12 +313,7 @@ ENGINES: dict[str, type[_WhisperEngine]] = {
 }
 
 
-def make_transcriber(settings: Settings) -> Transcriber:
-    """The engine STT_ENGINE names, built from settings (the model is loaded on first use)."""
-    return ENGINES[settings.stt_engine].from_settings(settings)
-
-
-def _faster_whisper_source(model: str) -> str:
+def faster_whisper_source(model: str) -> str:
     """A local folder's path, or the size name / hub id unchanged; refuse what cannot work."""
     path = Path(model).expanduser()
     if path.is_dir():
@@ -334,7 +328,7 @@ def _faster_whisper_source(model: str) -> str:
             f"STT model {path} is a file; faster-whisper needs a model folder "
             "(for a .pt checkpoint set STT_ENGINE=openai-whisper)"
         )
-    if _looks_like_path(model):
+    if looks_like_path(model):
         raise TranscriptionError(f"STT model folder {path} does not exist")
     from faster_whisper import available_models
 
@@ -346,6 +340,6 @@ def _faster_whisper_source(model: str) -> str:
     return model
 
 
-def _looks_like_path(model: str) -> bool:
+def looks_like_path(model: str) -> bool:
     # "org/name" is a Hugging Face repo id; anything else with a separator is a path.
     return model.startswith(("/", ".", "~")) or model.count("/") > 1 or "\\" in model

@@ -1,12 +1,12 @@
 """Narration: page text → WAV, by Supertonic (ONNX Runtime on CPU) or espeak-ng.
 
-Both engines share the `Narrator` protocol; `make_narrator` picks one from `TTS_ENGINE`.
+Both engines share the `Narrator` protocol; `storybot.wiring.make_narrator` picks one.
 Supertonic is the book's voice; espeak-ng is a robotic but tiny fallback for machines
 without the Supertonic model.
 
 The code lives in private modules: `_common` (errors, result, protocol, text cleaning, WAV
 helpers), `_sentences` (sentence splitting and joining, the timing sidecar `page.json`),
-`_supertonic`, `_espeak` and `_doctor` (make_narrator, check_tts, say_command).
+`_supertonic` and `_espeak`.
 """
 
 from storybot.engines.tts._common import (
@@ -27,7 +27,6 @@ from storybot.engines.tts._common import (
     write_silence,
     write_wav,
 )
-from storybot.engines.tts._doctor import check_tts, make_narrator, say_command
 from storybot.engines.tts._espeak import (
     ESPEAK_PROGRAM,
     ESPEAK_RATE,
@@ -73,13 +72,10 @@ __all__ = [
     "SupertonicNarrator",
     "TTSError",
     "TimedSentence",
-    "check_tts",
     "clean_text",
     "has_words",
-    "make_narrator",
     "missing_model_files",
     "read_sidecar",
-    "say_command",
     "sidecar_path",
     "split_sentences",
     "trim_trailing_silence",

@@ -8,18 +8,20 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, get_args
+from typing import Protocol
 
 import numpy as np
 import soundfile as sf
 
-from storybot.config import Language, Voice
+from storybot.config import Settings
 from storybot.errors import StorybotError
+from storybot.models import VOICES, Language, Voice
 
-DEFAULT_SPEED = 1.05
-DEFAULT_STEPS = 10
-DEFAULT_WORKERS = 2
-VOICES: tuple[str, ...] = get_args(Voice)
+# The engines' defaults are the settings' (TTS_VOICE, TTS_SPEED, TTS_STEPS, TTS_WORKERS).
+DEFAULT_VOICE: Voice = Settings.model_fields["tts_voice"].default
+DEFAULT_SPEED: float = Settings.model_fields["tts_speed"].default
+DEFAULT_STEPS: int = Settings.model_fields["tts_steps"].default
+DEFAULT_WORKERS: int = Settings.model_fields["tts_workers"].default
 ESPEAK_LANGUAGES: dict[str, str] = {"ko": "ko", "en": "en-us"}
 SILENCE_DBFS = -50.0
 KEPT_TAIL = 0.15  # seconds of quiet kept after the last sound, so the voice does not clip

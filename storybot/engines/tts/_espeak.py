@@ -12,9 +12,9 @@ import numpy as np
 import soundfile as sf
 
 from storybot import processes
-from storybot.config import Language, Voice
 from storybot.engines.tts._common import (
     DEFAULT_SPEED,
+    DEFAULT_VOICE,
     DEFAULT_WORKERS,
     EMPTY_PAGE,
     ESPEAK_LANGUAGES,
@@ -30,6 +30,7 @@ from storybot.engines.tts._sentences import (
     write_silent_sidecar,
 )
 from storybot.logs import timing
+from storybot.models import Language, Voice
 
 # The package's logger, as before the split into modules.
 log = logging.getLogger("storybot.engines.tts")
@@ -48,7 +49,7 @@ class EspeakNarrator:
     def __init__(
         self,
         *,
-        voice: Voice = "M2",
+        voice: Voice = DEFAULT_VOICE,
         speed: float = DEFAULT_SPEED,
         workers: int = DEFAULT_WORKERS,
         program: str = ESPEAK_PROGRAM,

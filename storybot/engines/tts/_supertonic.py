@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from storybot.config import Language, Voice
 from storybot.engines.tts._common import (
     DEFAULT_SPEED,
     DEFAULT_STEPS,
+    DEFAULT_VOICE,
     DEFAULT_WORKERS,
     EMPTY_PAGE,
     NarrationResult,
@@ -31,6 +31,7 @@ from storybot.engines.tts._sentences import (
 )
 from storybot.errors import one_line
 from storybot.logs import timing
+from storybot.models import Language, Voice
 
 if TYPE_CHECKING:
     from supertonic import TTS, Style
@@ -68,7 +69,7 @@ class SupertonicNarrator:
         self,
         model_dir: Path | None = None,
         *,
-        voice: Voice = "M2",
+        voice: Voice = DEFAULT_VOICE,
         model: str = SUPERTONIC_MODEL,
         speed: float = DEFAULT_SPEED,
         steps: int = DEFAULT_STEPS,

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from storybot.engines import audio
-from storybot.engines.audio import AudioError, load_audio, load_audio_bytes, probe
+from storybot.engines.stt import decode
+from storybot.engines.stt.decode import AudioError, load_audio, load_audio_bytes, probe
 from tests.tiny_whisper import encode_voice_message, ffmpeg, tone
 
 pytestmark = pytest.mark.skipif(
@@ -35,7 +35,7 @@ async def test_any_audio_becomes_16k_mono_float32(clips: Path, name: str) -> Non
     samples = await load_audio(clips / name)
     assert samples.dtype == np.float32
     assert samples.ndim == 1
-    assert abs(samples.size / audio.SAMPLE_RATE - 2.0) < 0.1  # codecs pad a little
+    assert abs(samples.size / decode.SAMPLE_RATE - 2.0) < 0.1  # codecs pad a little
     assert 0.1 < float(np.abs(samples).max()) <= 1.01
 
 
@@ -53,7 +53,7 @@ async def test_probe_reads_a_discord_voice_message(clips: Path) -> None:
 async def test_bytes_in_memory_decode_like_files(clips: Path) -> None:
     data = (clips / "voice.ogg").read_bytes()
     samples = await load_audio_bytes(data, filename="voice-message.ogg")
-    assert abs(samples.size / audio.SAMPLE_RATE - 2.0) < 0.1
+    assert abs(samples.size / decode.SAMPLE_RATE - 2.0) < 0.1
 
 
 async def test_too_long_is_refused_with_the_limit(clips: Path) -> None:
@@ -80,7 +80,7 @@ async def test_a_lying_header_is_caught_while_decoding(tmp_path: Path) -> None:
 async def test_too_big_is_refused_before_decoding(clips: Path, tmp_path: Path) -> None:
     big = tmp_path / "big.wav"
     with big.open("wb") as out:
-        out.truncate(audio.MAX_BYTES + 1)  # sparse zeros: refused as "not audio" if read first
+        out.truncate(decode.MAX_BYTES + 1)  # sparse zeros: refused as "not audio" if read first
     with pytest.raises(AudioError, match=r"too big: 10\.0 MB \(the limit is 10\.0 MB\)") as caught:
         await load_audio(big)
     assert caught.value.problem == "too_big"

@@ -1,25 +1,90 @@
-"""The doctor's STT rows and `storybot transcribe`."""
+"""The doctor's speech rows: the narration engines (TTS) and the transcription engine (STT)."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib.metadata
 import os
-import time
+import shutil
 from pathlib import Path
-from typing import Any
 
-from storybot.checks import Check
 from storybot.config import Settings
-from storybot.engines.audio import AudioError, ffmpeg_programs
-from storybot.engines.stt._whisper import (
+from storybot.doctor.checks import Check, CheckStatus
+from storybot.engines.stt import (
     OPENAI_WHISPER_INSTALL,
-    Transcriber,
     TranscriptionError,
-    _faster_whisper_source,
-    _looks_like_path,
-    make_transcriber,
+    faster_whisper_source,
+    looks_like_path,
 )
+from storybot.engines.stt.decode import AudioError, ffmpeg_programs
+from storybot.engines.tts import (
+    ESPEAK_PROGRAM,
+    SUPERTONIC_MODEL,
+    SUPERTONIC_SIZE,
+    missing_model_files,
+)
+
+
+async def _supertonic_row(settings: Settings) -> tuple[CheckStatus, str]:
+    from supertonic.config import get_model_cache_dir
+
+    if settings.tts_model_dir is not None:
+        folder = settings.tts_model_dir
+        missing = missing_model_files(folder)
+        if missing:
+            return "FAIL", (
+                f"TTS_MODEL_DIR={folder} lacks {', '.join(missing)} "
+                f"(the {SUPERTONIC_MODEL} model, {SUPERTONIC_SIZE})"
+            )
+    else:
+        folder = get_model_cache_dir(SUPERTONIC_MODEL)
+        if missing_model_files(folder):
+            return "WARN", (
+                f"model not downloaded yet: the first narration fetches {SUPERTONIC_SIZE} "
+                f"into {folder} (or set TTS_MODEL_DIR)"
+            )
+    if not (folder / "voice_styles" / f"{settings.tts_voice}.json").is_file():
+        return "FAIL", f"voice {settings.tts_voice} (TTS_VOICE) missing in {folder}/voice_styles"
+    return "OK", f"model in {folder}, voice {settings.tts_voice}"
+
+
+async def _espeak_row(settings: Settings) -> tuple[CheckStatus, str]:
+    path = shutil.which(ESPEAK_PROGRAM)
+    if path is None:
+        return "FAIL", "not installed: apt-get install espeak-ng"
+    try:
+        process = await asyncio.create_subprocess_exec(
+            path, "--voices=ko", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        stdout, _ = await asyncio.wait_for(process.communicate(), 10)
+    except (OSError, TimeoutError) as exc:
+        return "FAIL", f"{path} does not run: {exc!r}"
+    if not any(line.split()[1:2] == ["ko"] for line in stdout.decode().splitlines()):
+        return "FAIL", f"{path} has no Korean voice: apt-get install espeak-ng-data"
+    return "OK", f"{path}, Korean voice ko"
+
+
+_DOCTOR_ROWS = (
+    ("supertonic", "tts supertonic", _supertonic_row),
+    ("espeak", "tts espeak-ng", _espeak_row),
+)
+
+
+async def check_tts(settings: Settings) -> list[Check]:
+    """Doctor rows: is each narration engine usable, and which one TTS_ENGINE selects.
+
+    Only the selected engine can FAIL; the other is a fallback, so its problems are WARN."""
+    rows = []
+    for engine, component, row in _DOCTOR_ROWS:
+        status, detail = await row(settings)
+        if settings.tts_engine == engine:
+            detail = f"selected (TTS_ENGINE={engine}): {detail}"
+        else:
+            status = "WARN" if status == "FAIL" else status
+            detail = f"fallback (TTS_ENGINE={engine}): {detail}"
+        rows.append(Check(component, status, detail))
+    return rows
+
 
 # Download sizes of the size names, for messages before a first download.
 DOWNLOAD_SIZES = {"tiny": "75 MB", "base": "145 MB", "small": "480 MB", "medium": "1.5 GB"}
@@ -59,7 +124,7 @@ def _check_model(settings: Settings) -> Check:
     path = Path(model).expanduser()
     try:
         if engine == "faster-whisper":
-            folder = Path(_faster_whisper_source(model))
+            folder = Path(faster_whisper_source(model))
             if not folder.is_dir():
                 from faster_whisper import download_model
 
@@ -72,13 +137,13 @@ def _check_model(settings: Settings) -> Check:
             english_only = False  # only loading tells; the engine then refuses a mismatch
         else:
             cache = Path(os.getenv("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper"
-            if _looks_like_path(model) or not any(cache.glob(f"{model}.pt")):
+            if looks_like_path(model) or not any(cache.glob(f"{model}.pt")):
                 raise FileNotFoundError(cache / f"{model}.pt")
             english_only = model.endswith(".en")
     except TranscriptionError as exc:
         return Check("stt model", "FAIL", str(exc))
     except (OSError, ValueError) as exc:
-        if _looks_like_path(model) or path.exists():
+        if looks_like_path(model) or path.exists():
             return Check("stt model", "FAIL", f"{model} is not usable: {exc}")
         return Check(
             "stt model",
@@ -93,41 +158,3 @@ def _check_model(settings: Settings) -> Check:
         return Check("stt model", "WARN", detail + ": use a multilingual model such as small")
     where = str(path) if path.exists() else f"{model} (cached)"
     return Check("stt model", "OK", f"{where}, language {language}")
-
-
-async def transcribe_command(
-    path: Path,
-    settings: Settings,
-    field: str | None = None,
-    language: str | None = None,
-    *,
-    transcriber: Transcriber | None = None,
-) -> dict[str, Any]:
-    """`storybot transcribe`: the JSON to print (text, value or error, confidence, seconds)."""
-    from storybot.fields import FieldError, field_type, parse_field
-
-    kind = field_type(field) if field else None  # a bad field name fails before any work
-    engine = transcriber or make_transcriber(settings)
-    try:
-        started = time.perf_counter()
-        await engine.load()
-        load_seconds = time.perf_counter() - started
-        heard = await engine.transcribe(Path(path), language=language)
-    finally:
-        if transcriber is None:
-            await engine.close()
-    result: dict[str, Any] = {"text": heard.text, "value": heard.text, "language": heard.language}
-    if kind is not None:
-        result["field"] = kind.value
-        try:
-            result["value"] = parse_field(
-                kind, heard.text, language=heard.language, words=settings.field_words_file
-            )
-        except FieldError as exc:
-            result.update(value=None, error=exc.reason)
-    return result | {
-        "confidence": round(heard.confidence, 3),
-        "seconds": round(heard.seconds, 2),
-        "duration": round(heard.duration, 2),
-        "load_seconds": round(load_seconds, 2),
-    }

@@ -1,4 +1,8 @@
-"""`storybot doctor`: is each component usable, and if not, what to do."""
+"""`storybot doctor`: is each component usable, and if not, what to do.
+
+The doctor imports the engines it examines; no engine imports the doctor. One module per
+component: `comfyui` (the painters), `speech` (narration and transcription), `llm` (the story
+writer), `pictures` (the picture check); the packages and ffmpeg rows are here."""
 
 from __future__ import annotations
 
@@ -6,8 +10,12 @@ import importlib.metadata
 import shutil
 import subprocess
 
-from storybot.checks import Check, CheckFunction, CheckStatus
 from storybot.config import Settings
+from storybot.doctor.checks import Check, CheckFunction, CheckStatus
+from storybot.doctor.comfyui import check_comfyui
+from storybot.doctor.llm import check_llm
+from storybot.doctor.pictures import check_pictures
+from storybot.doctor.speech import check_stt, check_tts
 
 __all__ = ["Check", "CheckFunction", "CheckStatus", "run_checks"]
 
@@ -59,12 +67,6 @@ async def check_ffmpeg(settings: Settings) -> list[Check]:
 
 def default_checks() -> list[CheckFunction]:
     """Every check, in the order the table shows them."""
-    from storybot.engines.image_pool import check_comfyui
-    from storybot.engines.picture_check import check_pictures
-    from storybot.engines.stt import check_stt
-    from storybot.engines.tts import check_tts
-    from storybot.story.writers import check_llm
-
     return [
         check_packages,
         check_llm,

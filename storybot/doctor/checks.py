@@ -1,5 +1,4 @@
-"""One row of `storybot doctor`'s table: engines report their health in these, and the doctor
-(which imports the engines) collects them — so engines never import the doctor."""
+"""One row of `storybot doctor`'s table, and the shape of a check that makes rows."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from storybot.book import BookError, VideoOptions, make_video, page_durations
+from storybot.video import VideoError, VideoOptions, make_video, page_durations
 from tests.fake_comfyui import png
 from tests.processes import ffmpeg_children
 
@@ -82,7 +82,7 @@ async def test_espeak_rate_narration_is_resampled(tmp_path: Path) -> None:
 async def test_no_ffmpeg_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     images, audio = pages(tmp_path, [1.0] * 5)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    with pytest.raises(BookError, match=r"ffmpeg is not installed \(apt-get install ffmpeg\)"):
+    with pytest.raises(VideoError, match=r"ffmpeg is not installed \(apt-get install ffmpeg\)"):
         await make_video(images, audio, tmp_path / "book.mp4")
     assert not (tmp_path / "book.mp4").exists()
 
@@ -134,7 +134,7 @@ async def test_a_timeout_kills_ffmpeg(tmp_path: Path) -> None:
     images, audio = pages(tmp_path, [3.0] * 5)
     out = tmp_path / "book.mp4"
     started = time.perf_counter()
-    with pytest.raises(BookError, match=r"did not finish the video within 0\.3 s"):
+    with pytest.raises(VideoError, match=r"did not finish the video within 0\.3 s"):
         await make_video(images, audio, out, timeout=0.3)
     assert time.perf_counter() - started < 2.0
     assert ffmpeg_children() == []

@@ -28,16 +28,17 @@ from typing import Any, Literal
 import numpy as np
 
 from storybot import processes
+from storybot.config import Settings
 from storybot.errors import StorybotError
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
 """What Whisper's feature extractor expects."""
-MAX_SECONDS = 60.0
-"""Longest clip accepted; a field answer is a few seconds."""
-MAX_BYTES = 10 * 1024 * 1024
-"""Largest file accepted (10 MB, Discord's upload limit without Nitro)."""
+MAX_SECONDS: float = Settings.model_fields["stt_max_seconds"].default
+"""Longest clip accepted (STT_MAX_SECONDS); a field answer is a few seconds."""
+MAX_BYTES: int = Settings.model_fields["stt_max_bytes"].default
+"""Largest file accepted (STT_MAX_BYTES: 10 MB, Discord's upload limit without Nitro)."""
 PROBE_TIMEOUT = 10.0
 """ffprobe reads a header in milliseconds; anything slower is stuck or hostile."""
 DECODE_TIMEOUT = 30.0

@@ -36,7 +36,7 @@ AUDIO_BITRATE = 96_000
 BACKGROUND = "0xFFF8E7"  # a warm paper colour for a page whose picture failed
 
 
-class BookError(StorybotError):
+class VideoError(StorybotError):
     """The MP4 could not be made; the rest of the book is unaffected."""
 
 
@@ -181,7 +181,7 @@ async def make_video(
     timeout: float = 600.0,
     texts: list[str] | None = None,
 ) -> Path:
-    """Encode the book to `out` (through a temporary name); BookError says why it could not.
+    """Encode the book to `out` (through a temporary name); VideoError says why it could not.
 
     With `texts` (each page's text, the cover's with the title first) every page shows its
     text under its picture, the sentence being read highlighted when the page's narration
@@ -192,9 +192,9 @@ async def make_video(
     """
     ffmpeg_path = shutil.which("ffmpeg")
     if ffmpeg_path is None:
-        raise BookError("ffmpeg is not installed (apt-get install ffmpeg): no read-along video")
+        raise VideoError("ffmpeg is not installed (apt-get install ffmpeg): no read-along video")
     if not images:
-        raise BookError("a book without pages has no video")
+        raise VideoError("a book without pages has no video")
     options = options or VideoOptions()
     # A part file of its own per call: a retry never shares one with a cancelled attempt.
     part = out.with_name(f"{out.stem}.{uuid.uuid4().hex[:12]}.part.mp4")
@@ -220,9 +220,9 @@ async def _encode(
     try:
         result = await processes.run(command, timeout=timeout)
     except TimeoutError:
-        raise BookError(f"ffmpeg did not finish the video within {timeout:g} s") from None
+        raise VideoError(f"ffmpeg did not finish the video within {timeout:g} s") from None
     if result.returncode != 0:
-        raise BookError(f"ffmpeg could not make the video: {one_line(result.last_lines(3))}")
+        raise VideoError(f"ffmpeg could not make the video: {one_line(result.last_lines(3))}")
     size = part.stat().st_size
     if size > options.max_bytes:
         log.warning(

@@ -1,4 +1,6 @@
-"""The `storybot` command (also `python -m storybot`)."""
+"""The `storybot` command (also `python -m storybot`): the parser, and the commands about whole
+books (story, make, screen), the doctor and the slash-command sync; the commands that try one
+engine (image, say, transcribe, parse) are in `engine_commands`."""
 
 from __future__ import annotations
 
@@ -9,22 +11,31 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
+from storybot.cli.engine_commands import (
+    choose_style,
+    run_image,
+    run_parse,
+    run_say,
+    run_transcribe,
+)
 from storybot.config import Settings
 from storybot.errors import ConfigError, StorybotError
 from storybot.logs import setup_logging
-from storybot.models import AGE_BANDS, DEFAULT_AGE, StoryRequest
-
-if TYPE_CHECKING:
-    from storybot.engines.styles import Style
+from storybot.models import (
+    AGE_BANDS,
+    DEFAULT_AGE,
+    FIELD_NAMES,
+    LANGUAGES,
+    VOICES,
+    StoryRequest,
+)
 
 log = logging.getLogger("storybot.cli")
 
-VOICES = [f"{kind}{n}" for kind in "MF" for n in range(1, 6)]
-FIELDS = ["era", "place", "characters", "topic"]
 STYLE_HELP = "picture style, a preset of IMAGE_STYLES, e.g. crayon (default: watercolor)"
 AGE_HELP = f"the children's age band: shorter pages for 3-5 (default: {DEFAULT_AGE})"
 
@@ -69,19 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("text", help='what to say, e.g. "옛날 옛적에…"')
     say.add_argument("--out", required=True, type=Path, help="WAV file to write")
     say.add_argument("--voice", choices=VOICES, help="M1-M5, F1-F5 (TTS_VOICE)")
-    say.add_argument("--language", choices=["ko", "en"], default="ko")
+    say.add_argument("--language", choices=LANGUAGES, default="ko")
     say.set_defaults(run=run_say)
 
     transcribe = commands.add_parser("transcribe", help="transcribe a voice clip (prints JSON)")
     transcribe.add_argument("clip", type=Path, help="a voice message (ogg/opus) or audio file")
-    transcribe.add_argument("--field", choices=FIELDS, help="also parse it as this answer")
-    transcribe.add_argument(
-        "--language", choices=["ko", "en"], help="spoken language (STT_LANGUAGE)"
-    )
+    transcribe.add_argument("--field", choices=FIELD_NAMES, help="also parse it as this answer")
+    transcribe.add_argument("--language", choices=LANGUAGES, help="spoken language (STT_LANGUAGE)")
     transcribe.set_defaults(run=run_transcribe)
 
     parse = commands.add_parser("parse", help="clean up one answer as the bot would (prints JSON)")
-    parse.add_argument("--field", choices=FIELDS, required=True)
+    parse.add_argument("--field", choices=FIELD_NAMES, required=True)
     parse.add_argument("text", help='what was said or typed, e.g. "토끼랑 거북이요"')
     parse.set_defaults(run=run_parse)
 
@@ -92,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check every component and say what to fix")
     doctor.set_defaults(run=run_doctor)
+
+    sync = commands.add_parser("sync", help="sync the bot's slash commands to Discord now")
+    sync.set_defaults(run=run_sync)
     return parser
 
 
@@ -100,7 +112,7 @@ def _add_fields(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--place", required=True, help="장소, e.g. 궁궐")
     parser.add_argument("--characters", required=True, help='등장인물, e.g. "호랑이, 토끼"')
     parser.add_argument("--topic", required=True, help="주제, e.g. 우정")
-    parser.add_argument("--language", choices=["ko", "en"], default="ko")
+    parser.add_argument("--language", choices=LANGUAGES, default="ko")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,21 +132,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def run_story(args: argparse.Namespace, settings: Settings) -> int:
     """Write one story; print each page as it arrives, then the stage time."""
-    from storybot.story import StoryAuthor, WrittenStory, make_writer
-    from storybot.story.guard import make_guard
+    from storybot.story import WrittenStory
+    from storybot.wiring import make_author, make_writer
 
     overrides: dict[str, Any] = {"llm_model": args.model, "llm_server_url": args.server_url}
     settings = settings.model_copy(update={k: v for k, v in overrides.items() if v})
     request = _request(args)
     writer = make_writer(settings)
-    author = StoryAuthor(
-        writer,
-        retries=settings.llm_retries,
-        timeout=settings.llm_timeout,
-        seed=args.seed,
-        safety_screen=settings.safety_screen,
-        guard=make_guard(settings, writer),
-    )
+    author = make_author(settings, writer, seed=args.seed)
     try:
         async for item in author.stream(request):
             if isinstance(item, WrittenStory):
@@ -174,30 +179,20 @@ def _request(args: argparse.Namespace) -> StoryRequest:
         raise ConfigError(f"--{error['loc'][0]}: {error['msg']}") from None
 
 
-def _style(args: argparse.Namespace, settings: Settings) -> Style:
-    """The preset `--style` names, from the styles file; unknown names list the choices."""
-    from storybot.engines.styles import StyleError, load_styles, resolve_style
-
-    try:
-        return resolve_style(args.style, load_styles(settings.image_styles))
-    except StyleError as exc:
-        raise ConfigError(f"--style: {exc}") from None
-
-
 async def run_make(args: argparse.Namespace, settings: Settings) -> int:
     """Make a whole book with a progress bar; print where it is."""
     import shutil
 
     from storybot.console import ConsoleRenderer
     from storybot.models import Done, Failed
-    from storybot.service import BookMaker
+    from storybot.wiring import make_book_maker
 
-    style = _style(args, settings)
+    style = choose_style(args, settings)
     request = _request(args).model_copy(update={"style": style.name})
-    maker = BookMaker.from_settings(settings)
+    maker = make_book_maker(settings)
     maker.wait_for_painter = False  # at a terminal, a painter that is down is said at once
     try:
-        job = maker.submit(request)
+        job = maker.submit(request, lane="cli")  # no origin: nothing to find again later
         renderer = ConsoleRenderer(narration=request.narration)
         try:
             result = await renderer.render(job.events())
@@ -221,54 +216,6 @@ async def run_make(args: argparse.Namespace, settings: Settings) -> int:
         f"storybot: the book was not finished: {reason} (files so far: {folder})", file=sys.stderr
     )
     return 1
-
-
-async def run_image(args: argparse.Namespace, settings: Settings) -> int:
-    """Paint one picture; print where it is."""
-    import random
-
-    from storybot.engines.image_pool import paint_command
-
-    style = _style(args, settings)
-    seed = args.seed if args.seed is not None else random.randrange(2**32)
-    path = await paint_command(
-        args.prompt,
-        args.out,
-        settings,
-        workflow=args.workflow,
-        seed=seed,
-        url=args.comfyui_url,
-        style=style,
-    )
-    print(f"{path} (seed {seed})")
-    return 0
-
-
-async def run_say(args: argparse.Namespace, settings: Settings) -> int:
-    """Narrate one text; print where the WAV is and how long it plays."""
-    from storybot.engines.tts import say_command
-
-    result = await say_command(args.text, args.out, settings, args.voice, args.language)
-    print(f"{result.path} ({result.seconds:.2f} s, {result.sample_rate} Hz, {result.engine})")
-    return 0
-
-
-async def run_transcribe(args: argparse.Namespace, settings: Settings) -> int:
-    """Transcribe one clip; print text, parsed value, confidence and time as JSON."""
-    from storybot.engines.stt import transcribe_command
-
-    result = await transcribe_command(args.clip, settings, args.field, args.language)
-    print(json.dumps(result, ensure_ascii=False))
-    return 0
-
-
-async def run_parse(args: argparse.Namespace, settings: Settings) -> int:
-    """Parse one answer; print its value, or why it was refused, as JSON."""
-    from storybot.fields import parse_command
-
-    result = parse_command(args.field, args.text, words=settings.field_words_file)
-    print(json.dumps(result, ensure_ascii=False))
-    return 0 if "value" in result else 1
 
 
 async def run_screen(args: argparse.Namespace, settings: Settings) -> int:
@@ -295,3 +242,12 @@ async def run_doctor(args: argparse.Namespace, settings: Settings) -> int:
     for row in rows:
         print(f"{row.component:<{width}}  {row.status:<4}  {row.detail}")
     return 1 if any(row.status == "FAIL" for row in rows) else 0
+
+
+async def run_sync(args: argparse.Namespace, settings: Settings) -> int:
+    """Sync the slash commands now, changed or not (the bot syncs only changed ones)."""
+    from storybot.bot.client import sync_now
+
+    synced = await sync_now(settings)
+    print(f"synced {synced} command(s) ({settings.dev_guild_id or 'global'})")
+    return 0

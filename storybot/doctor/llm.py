@@ -1,0 +1,68 @@
+"""The doctor's story-writer rows: the grammar, and the model file or the llama-server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+
+from storybot.config import Settings
+from storybot.doctor.checks import Check
+from storybot.errors import StoryError
+from storybot.story.writers import check_gguf_file, parse_hf_model, read_grammars, token_budget
+
+
+async def check_llm(settings: Settings) -> list[Check]:
+    """Doctor rows: the grammar, and the model file or the llama-server."""
+    rows = []
+    try:
+        grammars = read_grammars(settings.llm_grammar)
+        budget = max(token_budget(g, settings.llm_max_tokens) for g in grammars.values())
+        rows.append(
+            Check("story grammar", "OK", f"{settings.llm_grammar} (at most {budget} tokens)")
+        )
+    except StoryError as exc:
+        rows.append(Check("story grammar", "FAIL", str(exc)))
+    if settings.llm_server_url:
+        rows.append(await _check_server(settings.llm_server_url))
+        return rows
+    try:
+        hf = parse_hf_model(settings.llm_model)
+        if hf is None:
+            path = Path(settings.llm_model).expanduser()
+            check_gguf_file(path)
+            size = path.stat().st_size / 2**20
+            rows.append(Check("LLM model", "OK", f"{path} ({size:,.0f} MB)"))
+        else:
+            rows.append(_check_hf_cache(*hf))
+    except StoryError as exc:
+        rows.append(Check("LLM model", "FAIL", str(exc)))
+    return rows
+
+
+def _check_hf_cache(repo: str, filename: str) -> Check:
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(repo, filename)
+    if isinstance(cached, str):
+        return Check("LLM model", "OK", f"hf:{repo}/{filename} (cached at {cached})")
+    return Check(
+        "LLM model",
+        "WARN",
+        f"hf:{repo}/{filename} is not downloaded yet: it is fetched on first use (several GB); "
+        "or download it yourself and set LLM_MODEL to its path",
+    )
+
+
+async def _check_server(url: str) -> Check:
+    timeout = aiohttp.ClientTimeout(total=5)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            # llama-server answers /health; llama-cpp-python's server and others only /v1/models.
+            for path in ("/health", "/v1/models"):
+                async with session.get(f"{url}{path}") as response:
+                    if response.status == 200:
+                        return Check("llama-server", "OK", f"{url} is up")
+            return Check("llama-server", "FAIL", f"{url}{path} answered {response.status}")
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return Check("llama-server", "FAIL", f"{url} is not reachable ({exc}); start llama-server")
