@@ -71,6 +71,10 @@ class SleepingWriter:
     def paused(self) -> contextlib.AbstractAsyncContextManager[None]:
         return self.gate.hold()
 
+    @property
+    def paused_seconds(self) -> float:
+        return self.gate.paused_seconds
+
     @staticmethod
     def pieces() -> list[str]:
         text = json.dumps(story(), ensure_ascii=False)

@@ -17,6 +17,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from storybot import models
+
 SAMPLE_RATE = 44100
 BASE_CHUNK = 512
 COMPRESS = 6
@@ -25,7 +27,7 @@ LATENT_CHANNELS = LATENT_DIM * COMPRESS  # 144
 FRAME = BASE_CHUNK * COMPRESS  # 3072 samples per latent frame
 TEXT_DIM = 256
 SECONDS_PER_ID = 0.055
-VOICES = [f"{kind}{n}" for kind in "MF" for n in range(1, 6)]
+VOICES = list(models.VOICES)
 
 # Printable ASCII and the conjoining Jamo block: NFKD turns Hangul syllables into Jamo.
 ASCII = range(0x20, 0x7F)

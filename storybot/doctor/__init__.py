@@ -24,7 +24,7 @@ PACKAGES = {
     "discord.py": "discord.py",
     "aiohttp": "aiohttp",
     "pydantic": "pydantic",
-    "python-dotenv": "python-dotenv",
+    "pydantic-settings": "pydantic-settings",
     "llama-cpp-python": "llama-cpp-python",
     "onnxruntime": "onnxruntime",
     "soundfile": "soundfile",
@@ -32,6 +32,9 @@ PACKAGES = {
     "supertonic": "supertonic",
     "faster-whisper": "faster-whisper",
     "nudenet": "nudenet",
+    "kiwipiepy": "kiwipiepy",
+    "fpdf2": "fpdf2",
+    "prometheus-client": "prometheus-client",
 }
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storybot.config import PROJECT_ROOT, Language
-from storybot.models import AGE_BANDS, DEFAULT_AGE, AgeBand
+from storybot.models import AGE_BANDS, DEFAULT_AGE, LANGUAGES, AgeBand, Language
+from storybot.paths import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ BAND_BOUNDS: dict[GrammarKey, Bounds] = {
     ("en", "4-8"): Bounds(title=60, cover=150, text=400, sheet=600, prompt=300),
     ("en", "7-10"): Bounds(title=60, cover=180, text=550, sheet=600, prompt=300),
 }
-LANGUAGES: tuple[Language, ...] = ("ko", "en")
 # The default band's bounds by language (what a grammar file without a band is written with).
 BOUNDS: dict[Language, Bounds] = {lang: BAND_BOUNDS[(lang, DEFAULT_AGE)] for lang in LANGUAGES}
 

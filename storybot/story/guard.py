@@ -28,9 +28,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from storybot.config import Language, Settings
+from storybot.config import Settings
 from storybot.errors import one_line
-from storybot.models import Story, StoryRequest
+from storybot.models import Language, Story, StoryRequest
 from storybot.safety import CATEGORIES
 from storybot.story.prompt import Message
 from storybot.story.writers import token_budget

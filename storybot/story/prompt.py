@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 
-from storybot.config import Language
-from storybot.models import AGE_BANDS, DEFAULT_AGE, AgeBand, StoryRequest
+from storybot.models import AGE_BANDS, DEFAULT_AGE, AgeBand, Language, StoryRequest
 from storybot.story.grammar import BAND_BOUNDS, GrammarKey
 
 Message = dict[str, str]
