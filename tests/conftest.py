@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from storybot.config import PROJECT_ROOT
+from storybot.config import PROJECT_ROOT, Settings
 from storybot.models import StoryRequest
+from storybot.service import BookMaker
+from storybot.wiring import make_book_maker
 from tests.fake_comfyui import FakeComfyUI
 from tests.fake_llama_server import FakeLlamaServer
 from tests.tiny_gguf import build_tiny_gguf
@@ -54,3 +57,32 @@ async def comfy() -> AsyncIterator[FakeComfyUI]:
     await fake.start()
     yield fake
     await fake.stop()
+
+
+@pytest.fixture
+async def served_makers(tmp_path: Path, tiny_supertonic: Path) -> AsyncIterator:
+    """Builds BookMakers (as the product wires them) on a ComfyUI URL and a llama-server URL,
+    with tiny narration and small pictures; closes them all at the end."""
+    made: list[BookMaker] = []
+
+    def make(comfy_url: str, llm_url: str, **values: object) -> BookMaker:
+        base: dict[str, object] = {
+            "data_dir": tmp_path / "data",
+            "comfyui_urls": comfy_url,
+            "llm_server_url": llm_url,
+            "tts_model_dir": tiny_supertonic,
+            "image_width": 128,
+            "image_height": 128,
+            "shared_gpu": False,
+            "comfyui_connect_timeout": 1.0,
+            "painter_probe_every": 0.2,
+        }
+        base.update(values)
+        maker = make_book_maker(Settings.load(env={}, env_file=None, **base))
+        made.append(maker)
+        return maker
+
+    yield make
+    for maker in made:
+        async with asyncio.timeout(60):  # close() always returns
+            await maker.close()

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from storybot.config import Settings
 from storybot.engines.image_pool import ComfyPool
 from storybot.models import (
     Cancelled,
@@ -28,7 +27,6 @@ from storybot.models import (
 )
 from storybot.runs import AUDIO_NAMES, IMAGE_NAMES, TIMING_NAMES
 from storybot.service import BookMaker, CancelOutcome
-from storybot.wiring import make_book_maker
 from tests.fake_comfyui import FakeComfyUI, free_port
 from tests.fake_llama_server import FakeLlamaServer, Reply, asks_for_a_verdict
 from tests.stories import dumps, request, story, with_page
@@ -36,44 +34,9 @@ from tests.stories import dumps, request, story, with_page
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
 
 
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeLlamaServer]:
-    server = FakeLlamaServer()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def maker_factory(tmp_path: Path, tiny_supertonic: Path) -> AsyncIterator:
-    made: list[BookMaker] = []
-
-    def make(comfy_url: str, llm_url: str, **values: object) -> BookMaker:
-        base: dict[str, object] = {
-            "data_dir": tmp_path / "data",
-            "comfyui_urls": comfy_url,
-            "llm_server_url": llm_url,
-            "tts_model_dir": tiny_supertonic,
-            "image_width": 128,
-            "image_height": 128,
-            "shared_gpu": False,
-            "comfyui_connect_timeout": 1.0,
-            "painter_probe_every": 0.2,
-        }
-        base.update(values)
-        maker = make_book_maker(Settings.load(env={}, env_file=None, **base))
-        made.append(maker)
-        return maker
-
-    yield make
-    for maker in made:
-        async with asyncio.timeout(60):  # close() always returns
-            await maker.close()
-
-
-def stories_asked(llm: FakeLlamaServer) -> int:
+def stories_asked(llama_server: FakeLlamaServer) -> int:
     """Requests for a story (not the guard's questions)."""
-    return sum(not asks_for_a_verdict(body) for body in llm.requests)
+    return sum(not asks_for_a_verdict(body) for body in llama_server.requests)
 
 
 def replies(*stories: dict, delay: float = 0.0) -> list[Reply]:
@@ -96,11 +59,11 @@ def assert_free(maker: BookMaker, user: int) -> None:
 
 
 async def test_double_cancel_then_the_same_user_makes_another_book(
-    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
-    llm.replies = replies(story(), story())
+    llama_server.replies = replies(story(), story())
     comfy.hang = True
-    maker: BookMaker = maker_factory(comfy.url, llm.url)
+    maker: BookMaker = served_makers(comfy.url, llama_server.url)
     run = maker.submit(request(), requester_id=1, lane="lane:5")
     outcomes = []
     async with asyncio.timeout(60):
@@ -117,13 +80,13 @@ async def test_double_cancel_then_the_same_user_makes_another_book(
 
 
 async def test_a_cancel_landing_in_the_cleanup_cannot_skip_the_end(
-    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
     """Raw task cancellation, twice, the second while the first is still unwinding (what a
     double click did on main): the run still ends, the slot is released, close() returns."""
-    llm.replies = replies(story())
+    llama_server.replies = replies(story())
     comfy.hang = True
-    maker: BookMaker = maker_factory(comfy.url, llm.url)
+    maker: BookMaker = served_makers(comfy.url, llama_server.url)
     run = maker.submit(request(), requester_id=2, lane="lane:5")
     task = run._task
     assert task is not None
@@ -140,10 +103,10 @@ async def test_a_cancel_landing_in_the_cleanup_cannot_skip_the_end(
 
 
 async def test_cancel_after_done_changes_nothing(
-    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
-    llm.replies = replies(story(), story())
-    maker: BookMaker = maker_factory(comfy.url, llm.url, book_video=False)
+    llama_server.replies = replies(story(), story())
+    maker: BookMaker = served_makers(comfy.url, llama_server.url, book_video=False)
     run = maker.submit(request(), requester_id=3, lane="lane:6")
     events = await collect(run.events())
     assert isinstance(events[-1], Done)
@@ -206,15 +169,15 @@ async def test_one_deadline_covers_the_whole_paint(comfy: FakeComfyUI, tmp_path:
 
 
 async def test_retry_after_a_cancelled_story_makes_everything_from_the_new_story(
-    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
     """The first draft's cover and narration were made while it was written, then the book was
     cancelled; the retry writes a new story and must paint and narrate it, not reuse them."""
     old = with_page(story(), 0, image_prompt="an old draft cover of a grey wolf in the snow")
     old = with_page(old, 0, text="옛날 옛적 눈 덮인 산에 회색 늑대가 살았어요.")
     new = story()
-    llm.replies = [Reply(dumps(old), chunk_size=4, chunk_delay=0.02), *replies(new)]
-    maker: BookMaker = maker_factory(comfy.url, llm.url, book_video=False)
+    llama_server.replies = [Reply(dumps(old), chunk_size=4, chunk_delay=0.02), *replies(new)]
+    maker: BookMaker = served_makers(comfy.url, llama_server.url, book_video=False)
     run = maker.submit(request(), requester_id=4)
     async with asyncio.timeout(60):
         async for event in run.events():
@@ -240,11 +203,11 @@ async def test_retry_after_a_cancelled_story_makes_everything_from_the_new_story
 
 
 async def test_a_superseded_attempt_leaves_nothing_in_the_run_folder(
-    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
     bad = story(title="No Hangul at all")  # pages stream, then the whole story is refused
-    llm.replies = [Reply(dumps(bad), chunk_size=4, chunk_delay=0.01), *replies(story())]
-    maker: BookMaker = maker_factory(comfy.url, llm.url, book_video=False)
+    llama_server.replies = [Reply(dumps(bad), chunk_size=4, chunk_delay=0.01), *replies(story())]
+    maker: BookMaker = served_makers(comfy.url, llama_server.url, book_video=False)
     events = await collect(maker.submit(request()).events())
     done = events[-1]
     assert isinstance(done, Done), events[-1]
@@ -258,10 +221,10 @@ async def test_a_superseded_attempt_leaves_nothing_in_the_run_folder(
 
 
 async def test_retention_spares_a_book_being_delivered_and_a_recent_retry(
-    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
-    llm.replies = replies(story(), story(), story())
-    maker: BookMaker = maker_factory(comfy.url, llm.url, keep_runs=1, book_video=False)
+    llama_server.replies = replies(story(), story(), story())
+    maker: BookMaker = served_makers(comfy.url, llama_server.url, keep_runs=1, book_video=False)
     first = await collect(maker.submit(request(), requester_id=1).events())
     assert isinstance(first[-1], Done)
     old_id = first[-1].book.run_id
@@ -281,23 +244,25 @@ async def test_retention_spares_a_book_being_delivered_and_a_recent_retry(
 # --- case 7: the painter being down is said, not hidden ------------------------------------
 
 
-async def test_painter_down_fails_fast_when_told_to(maker_factory, llm: FakeLlamaServer) -> None:
-    llm.replies = replies(story())
+async def test_painter_down_fails_fast_when_told_to(
+    served_makers, llama_server: FakeLlamaServer
+) -> None:
+    llama_server.replies = replies(story())
     down = f"http://127.0.0.1:{free_port()}"
-    maker: BookMaker = maker_factory(down, llm.url, painter_down="fail")
+    maker: BookMaker = served_makers(down, llama_server.url, painter_down="fail")
     events = await collect(maker.submit(request(), requester_id=1).events())
     failed = events[-1]
     assert isinstance(failed, Failed) and failed.code == "painter_down"
-    assert llm.requests == [], "no LLM time spent on a book that cannot be painted"
+    assert llama_server.requests == [], "no LLM time spent on a book that cannot be painted"
     assert_free(maker, 1)
 
 
 async def test_painter_down_waits_visibly_and_starts_when_it_is_back(
-    maker_factory, llm: FakeLlamaServer
+    served_makers, llama_server: FakeLlamaServer
 ) -> None:
-    llm.replies = replies(story())
+    llama_server.replies = replies(story())
     port = free_port()
-    maker: BookMaker = maker_factory(f"http://127.0.0.1:{port}", llm.url, book_video=False)
+    maker: BookMaker = served_makers(f"http://127.0.0.1:{port}", llama_server.url, book_video=False)
     run = maker.submit(request(), requester_id=1)
     comfy = FakeComfyUI()
     seen: list[Event] = []
@@ -308,7 +273,7 @@ async def test_painter_down_waits_visibly_and_starts_when_it_is_back(
                 if isinstance(event, Waiting):
                     assert event.reason == "painter_down"
                     await asyncio.sleep(0.5)
-                    assert llm.requests == []  # still waiting: not even the guard asked
+                    assert llama_server.requests == []  # still waiting: not even the guard asked
                     await comfy.start(port)  # the painter comes back
     finally:
         await comfy.stop()
@@ -317,9 +282,9 @@ async def test_painter_down_waits_visibly_and_starts_when_it_is_back(
 
 
 async def test_painter_down_while_waiting_cancel_stops_it(
-    maker_factory, llm: FakeLlamaServer
+    served_makers, llama_server: FakeLlamaServer
 ) -> None:
-    maker: BookMaker = maker_factory(f"http://127.0.0.1:{free_port()}", llm.url)
+    maker: BookMaker = served_makers(f"http://127.0.0.1:{free_port()}", llama_server.url)
     run = maker.submit(request(), requester_id=7)
     async with asyncio.timeout(30):
         async for event in run.events():
@@ -330,11 +295,11 @@ async def test_painter_down_while_waiting_cancel_stops_it(
 
 
 async def test_a_book_without_a_single_picture_fails_with_retry(
-    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
-    llm.replies = replies(story())
+    llama_server.replies = replies(story())
     comfy.fail_class = "KSampler"  # ComfyUI answers, but every picture fails
-    maker: BookMaker = maker_factory(comfy.url, llm.url, book_video=False)
+    maker: BookMaker = served_makers(comfy.url, llama_server.url, book_video=False)
     events = await collect(maker.submit(request(), requester_id=1).events())
     failed = events[-1]
     assert isinstance(failed, Failed) and failed.code == "no_pictures"
@@ -344,18 +309,18 @@ async def test_a_book_without_a_single_picture_fails_with_retry(
     comfy.fail_class = None
     again = await collect(maker.retry(record.run_id).events())
     assert isinstance(again[-1], Done)
-    assert stories_asked(llm) == 1 and not any(isinstance(e, PageAudio) for e in again)
+    assert stories_asked(llama_server) == 1 and not any(isinstance(e, PageAudio) for e in again)
 
 
 # --- shutdown ------------------------------------------------------------------------------
 
 
 async def test_close_interrupts_running_and_queued_books(
-    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
-    llm.replies = replies(story(), story())
+    llama_server.replies = replies(story(), story())
     comfy.hang = True
-    maker: BookMaker = maker_factory(comfy.url, llm.url)
+    maker: BookMaker = served_makers(comfy.url, llama_server.url)
     running = maker.submit(request(), requester_id=1, lane="lane:9")
     queued = maker.submit(request(), requester_id=2, lane="lane:9")
     async with asyncio.timeout(60):
@@ -374,16 +339,16 @@ PHOTO = Path(__file__).parent / "images" / "grace_hopper.jpg"
 
 
 async def test_a_flagged_picture_is_repainted_then_replaced_by_a_placeholder(
-    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
     """The real detector looks at what ComfyUI returned. A photo with a face stands in for an
     unsuitable picture: with PICTURE_CHECK_LABELS=FACE_FEMALE the detector really flags it."""
     from storybot.engines.placeholder import placeholder_png
     from tests.fake_comfyui import png_size
 
-    llm.replies = replies(story(), story())
-    maker: BookMaker = maker_factory(
-        comfy.url, llm.url, book_video=False, picture_check_labels="FACE_FEMALE"
+    llama_server.replies = replies(story(), story())
+    maker: BookMaker = served_makers(
+        comfy.url, llama_server.url, book_video=False, picture_check_labels="FACE_FEMALE"
     )
     # Every picture comes back flagged twice: each is repainted once, then a placeholder
     # (pages are painted side by side, so which page gets which image is not fixed).
@@ -412,55 +377,57 @@ SAFE = '{"safe": true, "category": "none"}'
 
 
 async def test_the_guard_refuses_a_request_before_any_story_is_written(
-    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
-    llm.replies = replies(story())
-    llm.verdicts = [Reply(UNSAFE)]
-    maker: BookMaker = maker_factory(comfy.url, llm.url)  # SAFETY_GUARD=llm (the default)
+    llama_server.replies = replies(story())
+    llama_server.verdicts = [Reply(UNSAFE)]
+    maker: BookMaker = served_makers(comfy.url, llama_server.url)  # SAFETY_GUARD=llm (the default)
     events = await collect(maker.submit(request(), requester_id=1).events())
     failed = events[-1]
     assert isinstance(failed, Failed) and failed.code == "unsafe_request"
-    assert len(llm.requests) == 1 and "조선시대" in str(llm.requests[0]["messages"])
+    assert len(llama_server.requests) == 1 and "조선시대" in str(
+        llama_server.requests[0]["messages"]
+    )
     assert comfy.prompts == [] and not any(isinstance(e, PageAudio) for e in events)
 
 
 async def test_a_story_the_guard_refuses_is_rewritten(
-    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
     first = with_page(story(), 1, text="호랑이와 토끼가 궁궐 마당에서 술래잡기를 했어요.")
-    llm.replies = replies(first, story())
-    llm.verdicts = [Reply(SAFE), Reply(UNSAFE), Reply(SAFE)]  # request, story 1, story 2
-    maker: BookMaker = maker_factory(comfy.url, llm.url, book_video=False)
+    llama_server.replies = replies(first, story())
+    llama_server.verdicts = [Reply(SAFE), Reply(UNSAFE), Reply(SAFE)]  # request, story 1, story 2
+    maker: BookMaker = served_makers(comfy.url, llama_server.url, book_video=False)
     events = await collect(maker.submit(request(), requester_id=1).events())
     done = events[-1]
     assert isinstance(done, Done)
     assert done.book.story.pages[1].text == story()["pages"][1]["text"]  # the second story
-    assert llm.verdicts == [] and stories_asked(llm) == 2
+    assert llama_server.verdicts == [] and stories_asked(llama_server) == 2
 
 
 # --- issue 14: styles reach ComfyUI; one page drawn again -------------------------------------
 
 
 async def test_the_requested_style_reaches_every_picture(
-    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
     from storybot.engines.styles import load_styles
 
-    llm.replies = replies(story())
-    maker: BookMaker = maker_factory(comfy.url, llm.url, book_video=False)
+    llama_server.replies = replies(story())
+    maker: BookMaker = served_makers(comfy.url, llama_server.url, book_video=False)
     events = await collect(maker.submit(request(style="minhwa"), requester_id=1).events())
     assert isinstance(events[-1], Done)
     minhwa = load_styles()["minhwa"]
     assert len(comfy.prompts) == 5 and all(minhwa.prefix in str(p) for p in comfy.prompts)
-    asked = [body for body in llm.requests if not asks_for_a_verdict(body)]
+    asked = [body for body in llama_server.requests if not asks_for_a_verdict(body)]
     assert minhwa.label_en in str(asked[0]["messages"])  # the writer knows the look too
 
 
 async def test_redraw_paints_one_page_again_and_keeps_the_rest(
-    maker_factory, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
-    llm.replies = replies(story())
-    maker: BookMaker = maker_factory(comfy.url, llm.url)
+    llama_server.replies = replies(story())
+    maker: BookMaker = served_makers(comfy.url, llama_server.url)
     first = await collect(maker.submit(request(), requester_id=1).events())
     book = first[-1]
     assert isinstance(book, Done) and book.book.video is not None

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -14,11 +13,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from storybot import __version__
-from storybot.config import Settings
 from storybot.metrics import lane_label
 from storybot.models import Done, Event, Progress, Status
 from storybot.service import BookMaker
-from storybot.wiring import make_book_maker
 from tests.fake_comfyui import FakeComfyUI, free_port
 from tests.fake_llama_server import FakeLlamaServer, Reply
 from tests.stories import dumps, request, story
@@ -31,42 +28,6 @@ pytest_plugins = ["tests.bot_harness"]
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 MakeMaker = Callable[..., BookMaker]
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[FakeLlamaServer]:
-    server = FakeLlamaServer()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def maker_factory(tmp_path: Path, tiny_supertonic: Path) -> AsyncIterator[MakeMaker]:
-    made: list[BookMaker] = []
-
-    def make(comfy: FakeComfyUI, llm: FakeLlamaServer, **values: object) -> BookMaker:
-        base: dict[str, object] = {
-            "data_dir": tmp_path / "data",
-            "comfyui_urls": comfy.url,
-            "llm_server_url": llm.url,
-            "tts_model_dir": tiny_supertonic,
-            "image_width": 128,
-            "image_height": 128,
-            "shared_gpu": False,
-            "safety_guard": "off",
-            "comfyui_connect_timeout": 1.0,
-            "book_pdf": False,
-        }
-        base.update(values)
-        maker = make_book_maker(Settings.load(env={}, env_file=None, **base))
-        made.append(maker)
-        return maker
-
-    yield make
-    for maker in made:
-        async with asyncio.timeout(60):
-            await maker.close()
 
 
 async def scrape(port: int) -> Samples:
@@ -108,11 +69,13 @@ async def listening(port: int) -> bool:
 
 
 async def test_a_made_book_is_counted_and_timed(
-    maker_factory: MakeMaker, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers: MakeMaker, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
-    llm.replies = [Reply(dumps(story()), chunk_size=8)]
+    llama_server.replies = [Reply(dumps(story()), chunk_size=8)]
     port = free_port()
-    maker = maker_factory(comfy, llm, metrics_port=port)
+    maker = served_makers(
+        comfy.url, llama_server.url, safety_guard="off", book_pdf=False, metrics_port=port
+    )
     assert maker.metrics is not None
     maker.metrics.serve(port)  # as the bot does in setup_hook
 
@@ -150,13 +113,15 @@ async def test_a_made_book_is_counted_and_timed(
 
 
 async def test_a_line_and_its_cancelled_books(
-    maker_factory: MakeMaker, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers: MakeMaker, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
     """Two books in one lane: one paints (and hangs), one waits; both cancelled."""
-    llm.replies = [Reply(dumps(story()), chunk_size=8)]
+    llama_server.replies = [Reply(dumps(story()), chunk_size=8)]
     comfy.hang = True
     port = free_port()
-    maker = maker_factory(comfy, llm, metrics_port=port)
+    maker = served_makers(
+        comfy.url, llama_server.url, safety_guard="off", book_pdf=False, metrics_port=port
+    )
     assert maker.metrics is not None
     maker.metrics.serve(port)
     lane = "guild:424242424242"
@@ -189,14 +154,21 @@ async def test_a_line_and_its_cancelled_books(
 
 
 async def test_a_retry_counts_only_what_it_made_again(
-    maker_factory: MakeMaker, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers: MakeMaker, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
     """A book without a single picture fails; its retry reuses the story and the voices,
     so they are not counted twice, and a retry has no first page to wait for."""
-    llm.replies = [Reply(dumps(story()), chunk_size=8)]
+    llama_server.replies = [Reply(dumps(story()), chunk_size=8)]
     comfy.fail_class = "KSampler"  # ComfyUI answers, but every picture fails
     port = free_port()
-    maker = maker_factory(comfy, llm, metrics_port=port, book_video=False)
+    maker = served_makers(
+        comfy.url,
+        llama_server.url,
+        safety_guard="off",
+        book_pdf=False,
+        metrics_port=port,
+        book_video=False,
+    )
     assert maker.metrics is not None
     maker.metrics.serve(port)
     failed = await maker.submit(request(), requester_id=1).wait()
@@ -220,10 +192,10 @@ async def test_a_retry_counts_only_what_it_made_again(
 
 
 async def test_without_a_port_nothing_listens(
-    maker_factory: MakeMaker, comfy: FakeComfyUI, llm: FakeLlamaServer
+    served_makers: MakeMaker, comfy: FakeComfyUI, llama_server: FakeLlamaServer
 ) -> None:
     port = free_port()
-    maker = maker_factory(comfy, llm)
+    maker = served_makers(comfy.url, llama_server.url, safety_guard="off", book_pdf=False)
     assert maker.metrics is None
     assert not await listening(port)
 

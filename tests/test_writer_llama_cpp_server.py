@@ -8,15 +8,10 @@ takes, say so in the log with the server's whole message, and stream a valid sto
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from storybot.doctor.llm import _check_server
@@ -24,50 +19,14 @@ from storybot.models import StoryRequest
 from storybot.story import DraftPage, LlamaServerWriter, StoryAuthor, WrittenStory
 from storybot.story.writers import Sampling
 from tests.conftest import GRAMMAR
-
-STARTUP_SECONDS = 60.0
+from tests.llama_cpp_server import running_llama_cpp_server
 
 
 @pytest.fixture(scope="module")
 def llama_cpp_server(tiny_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """llama-cpp-python's server on the tiny GGUF, on a free port; killed at the end."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_gguf),
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--n_threads", "1",
-    ]  # fmt: skip
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        asyncio.run(_wait_until_up(url, process, log_path))
+    with running_llama_cpp_server(tiny_gguf, tmp_path_factory.mktemp("llama-server")) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-async def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = asyncio.get_running_loop().time() + STARTUP_SECONDS
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
-        while asyncio.get_running_loop().time() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited: {log_path.read_text(errors='replace')}")
-            try:
-                async with session.get(f"{url}/v1/models") as response:
-                    if response.status == 200:
-                        return
-            except (aiohttp.ClientError, TimeoutError):
-                pass
-            await asyncio.sleep(0.2)
-    pytest.fail(f"llama_cpp.server did not start in {STARTUP_SECONDS:g} s")
 
 
 async def write(url: str, request: StoryRequest, constraint: str) -> tuple[list, str]:

@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -29,8 +26,8 @@ from storybot.story.stream import PageClosed, StoryStreamParser
 from storybot.story.writers import Sampling, StoryWriter, read_grammars
 from tests.conftest import GRAMMAR
 from tests.fake_llama_server import FakeLlamaServer, Reply
+from tests.llama_cpp_server import running_llama_cpp_server
 from tests.stories import dumps, story
-from tests.test_writer_llama_cpp_server import _wait_until_up
 
 STILL = 0.3  # seconds a paused writer is given to (wrongly) go on
 HANG_GUARD = 120.0  # a blocked thread fails the test instead of hanging it
@@ -339,28 +336,9 @@ async def test_a_schema_constraint_cannot_pause(
 def llama_cpp_server(
     tiny_gguf: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path]]:
-    """llama-cpp-python's server on the tiny GGUF (its URL and its log); killed at the end."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_gguf),
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--n_threads", "1",
-    ]  # fmt: skip
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        asyncio.run(_wait_until_up(url, process, log_path))
-        yield url, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """llama-cpp-python's server on the tiny GGUF (its URL and its log), fresh for this file."""
+    with running_llama_cpp_server(tiny_gguf, tmp_path_factory.mktemp("llama-server")) as server:
+        yield server
 
 
 async def test_llama_cpp_server_goes_on_after_a_pause(
