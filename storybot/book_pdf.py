@@ -10,6 +10,7 @@ plain frame. The PDF is written under a temporary name and renamed into place.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import os
@@ -63,8 +64,19 @@ class FontFace:
 async def make_pdf(
     story: Story, images: list[Path | None], out: Path, *, font: Path | None = None
 ) -> Path:
-    """`make_pdf_blocking` in a worker thread."""
-    return await asyncio.to_thread(make_pdf_blocking, story, images, out, font=font)
+    """`make_pdf_blocking` in a worker thread. A thread cannot be stopped: when cancelled, this
+    waits for it (a second or so) before it lets the cancellation through, so no writing into
+    the run's folder outlives the run."""
+    work = asyncio.ensure_future(
+        asyncio.to_thread(make_pdf_blocking, story, images, out, font=font)
+    )
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        while not work.done():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.shield(work)
+        raise
 
 
 def make_pdf_blocking(

@@ -3,6 +3,7 @@ and gives back the story's text, Korean set in a real Korean font."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import shutil
@@ -111,6 +112,23 @@ async def test_english_book_async(tmp_path: Path) -> None:
     assert book.title in text
     for page in book.pages:
         assert _folded(page.text) in text
+
+
+@needs_korean_font
+async def test_a_cancelled_pdf_leaves_nothing_being_written(tmp_path: Path) -> None:
+    """The writing thread cannot be stopped, so the cancellation waits for it: once the
+    cancelled call returns, no part file is left in the folder (the run may end safely)."""
+    book = Story.model_validate(story())
+    task = asyncio.create_task(make_pdf(book, _pictures(tmp_path), tmp_path / "book.pdf"))
+    await asyncio.sleep(0.01)  # the thread is writing
+    task.cancel()
+    task.cancel()  # a second press changes nothing
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    files = sorted(tmp_path.iterdir())
+    assert not list(tmp_path.glob("*.part"))
+    await asyncio.sleep(1.0)  # nothing is written after the cancelled call returned
+    assert sorted(tmp_path.iterdir()) == files
 
 
 @needs_korean_font

@@ -9,6 +9,7 @@ import contextlib
 import shutil
 import tempfile
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from hypothesis import HealthCheck, event, settings
@@ -29,7 +30,7 @@ from storybot.scheduler import UserBusyError
 from storybot.service import BookMaker, BookRun
 from storybot.wiring import make_book_maker
 from tests.fake_comfyui import FakeComfyUI
-from tests.fake_llama_server import FakeLlamaServer, Reply
+from tests.fake_llama_server import FakeLlamaServer, Reply, assistant_prefill
 from tests.stories import dumps, story
 from tests.tiny_supertonic import build_tiny_supertonic
 
@@ -50,12 +51,17 @@ USERS = st.integers(min_value=1, max_value=3)
 
 
 class BookRuns(RuleBasedStateMachine):
+    # The LLM on its own device: pictures are painted while the story is being written.
+    GPU: ClassVar[dict[str, object]] = {"shared_gpu": False}
+    CHUNK_DELAY = 0.0
+
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.folder = Path(tempfile.mkdtemp(prefix="storybot-runs-"))
         self.comfy = FakeComfyUI(step_delay=0.001)
-        self.llm = FakeLlamaServer(replies=[Reply(dumps(story()), chunk_size=16)] * 500)
+        reply = Reply(dumps(story()), chunk_size=16, chunk_delay=self.CHUNK_DELAY)
+        self.llm = FakeLlamaServer(replies=[reply] * 500)
         self.runs: list[BookRun] = []
         self.makers: list[BookMaker] = []
         self.loop.run_until_complete(self._start())
@@ -73,9 +79,9 @@ class BookRuns(RuleBasedStateMachine):
             "tts_model_dir": tiny_voice(),
             "image_width": 64,
             "image_height": 64,
-            "shared_gpu": False,
             "book_video": False,
             "keep_runs": 3,
+            **self.GPU,
         }
         maker = make_book_maker(Settings.load(env={}, env_file=None, **values))
         self.makers.append(maker)
@@ -169,6 +175,15 @@ class BookRuns(RuleBasedStateMachine):
                 assert record.run_id in maker.jobs, f"RUNNING {record.run_id} without a task"
 
     @invariant()
+    def the_writer_is_paused_only_for_a_picture_being_painted(self) -> None:
+        self.settle()
+        writer = self.maker.pipeline.author.writer
+        if not any(run.record.status is Status.RUNNING for run in self.maker.jobs.values()):
+            paused = writer.paused_seconds
+            self.settle(0.02)
+            assert writer.paused_seconds == paused, "the writer is held paused by no book"
+
+    @invariant()
     def a_user_whose_books_ended_may_start_another(self) -> None:
         for user in (1, 2, 3):
             if not any(r.record.requester_id == user for r in self.maker.jobs.values()):
@@ -181,6 +196,8 @@ class BookRuns(RuleBasedStateMachine):
             record = store.get(folder.name)
             names = {p.name for p in folder.iterdir()}
             assert record is not None, f"a folder without a run: {folder.name}"
+            if folder.name in self.maker.jobs:  # a keepsake being written, under its part name
+                names = {name.removesuffix(".part") for name in names}
             assert names <= set(OUTPUT_NAMES), names
             if record.story is None:  # nothing from a story that was never accepted
                 assert not names & {*IMAGE_NAMES, *AUDIO_NAMES}, (record.status, names)
@@ -219,3 +236,26 @@ BookRuns.TestCase.settings = settings(
     suppress_health_check=list(HealthCheck),
 )
 TestBookRuns = BookRuns.TestCase
+
+
+class SharedGpuBookRuns(BookRuns):
+    """The same on one GPU with GPU_SCHEDULE=interleave: the writer (streaming slowly enough
+    for pictures to start mid-story) is paused for every picture and resumed with a second
+    request; cancels, retries, failing painters and restarts land in the middle of pauses."""
+
+    GPU: ClassVar[dict[str, object]] = {"shared_gpu": True, "gpu_schedule": "interleave"}
+    CHUNK_DELAY = 0.004
+
+    def teardown(self) -> None:
+        resumed = sum(1 for body in self.llm.requests if assistant_prefill(body) is not None)
+        event(f"the writer resumed {'0' if not resumed else '1-4' if resumed < 5 else '5+'} times")
+        super().teardown()
+
+
+SharedGpuBookRuns.TestCase.settings = settings(
+    max_examples=12,
+    stateful_step_count=12,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+TestSharedGpuBookRuns = SharedGpuBookRuns.TestCase
