@@ -8,6 +8,7 @@ story-first: no picture starts before the whole story is written."""
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,6 +133,7 @@ async def test_the_story_time_limit_counts_only_writing_time(llama_server) -> No
     writer = LlamaServerWriter(llama_server.url, grammar_path=GRAMMAR)
     author = StoryAuthor(writer, retries=0, timeout=2.0, seed=1, safety_screen=False)
     pages = 0
+    started = time.perf_counter()
     try:
         async for item in author.stream(REQUEST):
             if isinstance(item, DraftPage) and item.page.page == 0:
@@ -141,6 +143,8 @@ async def test_the_story_time_limit_counts_only_writing_time(llama_server) -> No
                 assert writer.paused_seconds >= 3.0
             elif isinstance(item, WrittenStory):
                 assert item.story.title == story()["title"]
+                # Its writing time leaves out the 3 s it spent paused.
+                assert time.perf_counter() - started - item.seconds >= 3.0
                 break
     finally:
         await writer.close()

@@ -67,7 +67,7 @@ class WrittenStory:
 
     story: Story
     attempts: int
-    seconds: float
+    seconds: float  # writing time: time the writer spent paused for pictures is not counted
     chunks: int  # streamed pieces; about one per token
 
     @property
@@ -116,6 +116,7 @@ class StoryAuthor:
         """Pages as they are written, then the finished story; StoryError if none is valid."""
         base_seed = self.seed if self.seed is not None else random.randrange(2**31)
         started = time.perf_counter()
+        paused_before = self.writer.paused_seconds
         if self.guard is not None:
             verdict = await self.guard.check_request(request)
             if not verdict.safe:
@@ -138,13 +139,16 @@ class StoryAuthor:
                         yield item
                 if story is not None:  # the writer's stream is closed: the guard may use it
                     await self._second_look(story, request)
-                    seconds = time.perf_counter() - started
+                    paused = self.writer.paused_seconds - paused_before
+                    seconds = time.perf_counter() - started - paused
                     log.info(
-                        "[TIMING] LLM completed in %.2fs (attempt %d, %d chunks, %.1f/s)",
+                        "[TIMING] LLM completed in %.2fs (attempt %d, %d chunks, %.1f/s; "
+                        "paused %.2fs for pictures)",
                         seconds,
                         attempt,
                         counter.chunks,
-                        counter.chunks / max(time.perf_counter() - attempt_started, 1e-9),
+                        counter.chunks / max(time.perf_counter() - attempt_started - paused, 1e-9),
+                        paused,
                     )
                     yield WrittenStory(story, attempt, seconds, counter.chunks)
                     return
