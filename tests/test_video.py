@@ -14,7 +14,7 @@ import soundfile
 
 from storybot.video import VideoError, VideoOptions, make_video, page_durations
 from tests.fake_comfyui import png
-from tests.processes import ffmpeg_children
+from tests.processes import cancel_once_ffmpeg_runs, ffmpeg_children
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
 
@@ -117,16 +117,7 @@ async def test_cancel_kills_ffmpeg_and_removes_its_part_file(tmp_path: Path) -> 
     images, audio = pages(tmp_path, [3.0] * 5)
     out = tmp_path / "book.mp4"
     task = asyncio.create_task(make_video(images, audio, out))
-    deadline = time.perf_counter() + 20
-    while not ffmpeg_children():  # wait until the encode runs
-        assert not task.done() and time.perf_counter() < deadline, "ffmpeg never started"
-        await asyncio.sleep(0.01)
-    task.cancel()
-    cancelled_at = time.perf_counter()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert time.perf_counter() - cancelled_at < 1.0
-    assert ffmpeg_children() == []
+    assert await cancel_once_ffmpeg_runs(task, wait=20) < 1.0
     assert leftovers(tmp_path) == [] and not out.exists()
 
 

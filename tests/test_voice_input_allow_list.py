@@ -18,7 +18,7 @@ import pytest
 
 from storybot.engines.stt import decode
 from storybot.engines.stt.decode import AudioError, load_audio, load_audio_bytes, probe, sniff
-from tests.processes import ffmpeg_children
+from tests.processes import cancel_once_ffmpeg_runs, ffmpeg_children
 from tests.tiny_whisper import encode_voice_message, tone
 
 pytestmark = pytest.mark.skipif(
@@ -152,14 +152,5 @@ async def test_a_cancelled_decode_leaves_no_process_and_no_file(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # to see the private folder go
     data = allowed["ogg"].read_bytes()
     task = asyncio.create_task(load_audio_bytes(data, filename="voice-message.ogg"))
-    deadline = time.perf_counter() + 10
-    while not ffmpeg_children():  # wait until ffprobe (or ffmpeg) runs
-        assert not task.done() and time.perf_counter() < deadline, "no ffmpeg process was seen"
-        await asyncio.sleep(0.001)
-    task.cancel()
-    cancelled_at = time.perf_counter()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert time.perf_counter() - cancelled_at < 1.0
-    assert ffmpeg_children() == []
+    assert await cancel_once_ffmpeg_runs(task, wait=10) < 1.0
     assert list(tmp_path.glob("storybot-audio-*")) == []
