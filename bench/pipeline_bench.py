@@ -4,7 +4,7 @@ original's schedule.
 Not a test: run `python bench/pipeline_bench.py`. The engines only sleep, for the stage costs of
 the original's measured timeline — the LLM 30 s, writing its five pages evenly; each image 10 s
 on a GPU; narration 3 s per page on the CPU, one page at a time — scaled down (1 s → UNIT).
-Our real `BookPipeline` (run store, events, validation and all) runs on them; the original's
+Our real `Pipeline` (run store, events, validation and all) runs on them; the original's
 schedule (the whole story first, then images one by one, all narration started after the story)
 is implemented here.
 
@@ -33,15 +33,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.fake_comfyui import FakeComfyUI  # noqa: E402
+from tests.stories import story  # noqa: E402
+
+from storybot.books.pipeline import Painter, Pipeline, PipelineOptions  # noqa: E402
+from storybot.books.store import RunStore  # noqa: E402
 from storybot.engines.image_pool import ComfyPool  # noqa: E402
 from storybot.models import Event, PageAudio, PageImage, StoryRequest  # noqa: E402
 from storybot.paths import PROJECT_ROOT  # noqa: E402
-from storybot.pipeline import BookPipeline, Painter, PipelineOptions  # noqa: E402
-from storybot.runs import RunStore  # noqa: E402
 from storybot.story import StoryAuthor  # noqa: E402
 from storybot.story.pause import PauseGate  # noqa: E402
-from tests.fake_comfyui import FakeComfyUI  # noqa: E402
-from tests.stories import story  # noqa: E402
 
 UNIT = 0.040  # one second of the original's timeline
 LLM_SECONDS = 30
@@ -126,6 +127,9 @@ class SleepingWriter:
             producer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await producer
+
+    async def count_tokens(self, text: str) -> int | None:
+        return None  # pieces of a sleeping writer are not tokens
 
     async def release(self) -> None: ...
 
@@ -226,7 +230,7 @@ async def ours(
     """(first page, total, last picture) in units, for our pipeline."""
     device = asyncio.Lock() if shared_gpu else None
     store = RunStore(data)
-    pipeline = BookPipeline(
+    pipeline = Pipeline(
         store,
         StoryAuthor(SleepingWriter(device), seed=1, safety_screen=False),  # type: ignore[arg-type]
         painter or SleepingPainter(device),

@@ -26,7 +26,7 @@ from pydantic_settings import (
 
 from storybot.errors import ConfigError
 from storybot.models import Language, Voice
-from storybot.paths import PROJECT_ROOT
+from storybot.paths import GRAMMARS_DIR, PROJECT_ROOT, WORKFLOWS_DIR, project_file
 
 __all__ = ["NUDENET_LABELS", "PROJECT_ROOT", "Language", "Settings", "Voice"]
 
@@ -95,14 +95,17 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(3072, ge=64)
     llm_retries: int = Field(2, ge=0, le=10)
     llm_timeout: float = Field(300.0, gt=0)
-    llm_grammar: Path = PROJECT_ROOT / "grammars" / "story.gbnf"
+    # The content review (story/review.py): a story is done only when a parent would accept
+    # it. Off only to see what a model writes, whatever it is.
+    story_review: bool = True
+    llm_grammar: Path = GRAMMARS_DIR / "story.gbnf"
     llm_keep_loaded: bool = True
 
     # Images (ComfyUI)
     comfyui_urls: UrlList = ["http://127.0.0.1:8188"]
-    comfyui_workflow: Path = PROJECT_ROOT / "workflows" / "flux_schnell.json"
+    comfyui_workflow: Path = WORKFLOWS_DIR / "flux_schnell.json"
     # Laid over the built-in presets; read (and checked) by engines/styles.py at start-up.
-    image_styles: Path = PROJECT_ROOT / "workflows" / "styles.json"
+    image_styles: Path = WORKFLOWS_DIR / "styles.json"
     image_width: int = Field(1024, ge=64, le=4096)
     image_height: int = Field(1024, ge=64, le=4096)
     image_steps: int = Field(4, ge=1, le=200)
@@ -134,6 +137,7 @@ class Settings(BaseSettings):
     # models stay resident in VRAM); `story-first` paints only once the story is written.
     gpu_schedule: Literal["interleave", "story-first"] = "interleave"
     metrics_port: int | None = None  # serve Prometheus /metrics on this port when set
+    metrics_host: str = "127.0.0.1"  # where /metrics listens: loopback unless the operator opens it
     safety_screen: bool = True
     # A model's second look at the request and the finished story (storybot/story/guard.py):
     # off, llm (the story LLM itself) or model (the GGUF or llama-server URL in
@@ -191,9 +195,7 @@ class Settings(BaseSettings):
     @classmethod
     def _project_relative(cls, path: Path) -> Path:
         # `grammars/…` in .env means the project's folder when run from elsewhere.
-        if not path.is_absolute() and not path.exists() and (PROJECT_ROOT / path).exists():
-            return PROJECT_ROOT / path
-        return path
+        return project_file(path)
 
     @field_validator("field_words_file")
     @classmethod

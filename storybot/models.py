@@ -1,7 +1,8 @@
 """Domain types: the request, the story, run state and the pipeline's events.
 
-Status, Stage, `ready_max_page` and `ready_max_audio_page` keep the original system's names
-so that its behaviour carries over; the events are what the Discord bot and the CLI render.
+Status, Stage, `ready_max_page` and `ready_max_audio_page` keep the web app's names
+(its API and saved runs use them) so that its behaviour carries over; the events are what
+the Discord bot and the CLI render.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ class PageInfo(BaseModel):
 
 
 class RunState(BaseModel):
-    """One book's progress, with the original's fields."""
+    """One book's progress, with the web app's field names (saved runs use them)."""
 
     run_id: str
     request: StoryRequest

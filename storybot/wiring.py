@@ -12,6 +12,11 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from storybot.books.maker import BookMaker
+from storybot.books.metrics import Metrics
+from storybot.books.pipeline import Painter, Pipeline, PipelineOptions
+from storybot.books.queue import Scheduler
+from storybot.books.store import RunStore
 from storybot.config import Settings
 from storybot.engines.image_pool import ComfyPool
 from storybot.engines.picture_check import PictureCheck
@@ -20,15 +25,10 @@ from storybot.engines.stt import Transcriber
 from storybot.engines.styles import Style, load_styles
 from storybot.engines.tts import EspeakNarrator, Narrator, SupertonicNarrator
 from storybot.errors import ConfigError, StoryError
-from storybot.metrics import BookMetrics
-from storybot.pipeline import BookPipeline, Painter, PipelineOptions
-from storybot.runs import RunStore
-from storybot.scheduler import Scheduler
-from storybot.service import BookMaker
+from storybot.keepsakes.video import VideoOptions
 from storybot.story import LlamaCppWriter, LlamaServerWriter, StoryAuthor, StoryWriter
 from storybot.story.guard import Completer, SafetyGuard
 from storybot.story.writers import Sampling, check_gguf_file, parse_hf_model
-from storybot.video import VideoOptions
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,7 @@ def make_author(
         safety_screen=settings.safety_screen,
         guard=make_guard(settings, writer),
         style_labels={name: style.label_en for name, style in (styles or {}).items()},
+        review=settings.story_review,
     )
 
 
@@ -187,7 +188,7 @@ def make_book_maker(settings: Settings, painter: Painter | None = None) -> BookM
         pdf_font=settings.book_pdf_font,
     )
     painter = painter or make_painter(settings)
-    pipeline = BookPipeline(
+    pipeline = Pipeline(
         store,
         make_author(settings, make_writer(settings), styles=styles),
         painter,
@@ -198,7 +199,7 @@ def make_book_maker(settings: Settings, painter: Painter | None = None) -> BookM
     scheduler = Scheduler(len(settings.comfyui_urls), settings.max_books_per_user)
     metrics = None
     if settings.metrics_port is not None:  # served by the bot (or CLI) that owns the maker
-        metrics = BookMetrics(scheduler, painter if isinstance(painter, ComfyPool) else None)
+        metrics = Metrics(scheduler, painter if isinstance(painter, ComfyPool) else None)
     return BookMaker(
         store,
         scheduler,

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from storybot.books.maker import BookMaker
 from storybot.config import PROJECT_ROOT, Settings
 from storybot.models import StoryRequest
-from storybot.service import BookMaker
 from storybot.wiring import make_book_maker
-from tests.fake_comfyui import FakeComfyUI
-from tests.fake_llama_server import FakeLlamaServer
-from tests.tiny_gguf import build_tiny_gguf
-from tests.tiny_supertonic import build_tiny_supertonic
+from tests.support.fake_comfyui import FakeComfyUI
+from tests.support.fake_llama_server import FakeLlamaServer
+from tests.support.tiny_gguf import build_tiny_gguf
+from tests.support.tiny_supertonic import build_tiny_supertonic
 
 GRAMMAR = PROJECT_ROOT / "grammars" / "story.gbnf"
 

@@ -27,7 +27,7 @@ from storybot.models import (
     StoryRequest,
     Voice,
 )
-from tests.stories import story
+from tests.support.stories import story
 
 
 def test_request_fields_are_trimmed() -> None:

@@ -31,7 +31,7 @@ import discord
 
 from storybot.bot.book_render import (
     COLOUR,
-    BookState,
+    MessageState,
     book_embeds,
     duration,
     failure,
@@ -60,7 +60,7 @@ from storybot.models import (
 __all__ = [
     "COLOUR",
     "BookMessage",
-    "BookState",
+    "MessageState",
     "duration",
     "failure",
     "progress_bar",
@@ -102,7 +102,7 @@ class BookMessage:
         eta_total: float | None = None,
     ) -> None:
         self.message = message
-        self.state = BookState(locale, eta_total=eta_total)
+        self.state = MessageState(locale, eta_total=eta_total)
         self.filesize_limit = filesize_limit
         self.view_factory = view_factory
         self._files: dict[Slot, str] = {}  # the file name each slot shows after the next edit

@@ -1,6 +1,6 @@
 """How a book message looks: a header embed, then one embed per page, within Discord's limits.
 
-Pure functions of a `BookState` (no Discord calls), so the look can be checked without a
+Pure functions of a `MessageState` (no Discord calls), so the look can be checked without a
 server. The limits are Discord's (message.mdx, "Embed Limits"): 10 embeds per message; title
 256, description 4096, field value 1024; and 6,000 characters over all of a message's embeds
 (titles, descriptions, field names and values, footers, author names). Page texts share what
@@ -16,8 +16,9 @@ from typing import Any
 
 import discord
 
-from storybot.bot.i18n import TEXTS, text
+from storybot.bot.i18n import text
 from storybot.models import PAGE_COUNT, Stage
+from storybot.texts import CATALOGUES
 
 MAX_EMBEDS = 10
 EMBED_TOTAL = 6000
@@ -30,7 +31,7 @@ COLOUR = discord.Colour.from_rgb(255, 183, 77)
 
 
 @dataclass
-class BookState:
+class MessageState:
     """What the message shows."""
 
     locale: str
@@ -59,7 +60,7 @@ def page_label(locale: str, page: int) -> str:
     return text(locale, "book.cover") if page == 0 else text(locale, "book.page", page=page)
 
 
-def book_embeds(state: BookState, pictures: Mapping[int, str]) -> list[discord.Embed]:
+def book_embeds(state: MessageState, pictures: Mapping[int, str]) -> list[discord.Embed]:
     """The header, then each page that has a text or a picture, in page order; `pictures`
     maps a page to the attachment (file name) shown inside its embed."""
     header = header_embed(state)
@@ -77,7 +78,7 @@ def book_embeds(state: BookState, pictures: Mapping[int, str]) -> list[discord.E
     return embeds
 
 
-def header_embed(state: BookState) -> discord.Embed:
+def header_embed(state: MessageState) -> discord.Embed:
     """Title, progress bar, stage, elapsed time and ETA (while making), notices."""
     locale = state.locale
     title = shorten(state.title or text(locale, "builder.title"), TITLE_LIMIT)
@@ -152,7 +153,7 @@ def shorten(value: str, limit: int) -> str:
 
 def failure(locale: str, stage: Stage | None, code: str | None = None) -> str:
     """What went wrong, in plain words: the known reason, or what the book was doing."""
-    if code is not None and f"failed.{code}" in TEXTS[locale]:
+    if code is not None and f"failed.{code}" in CATALOGUES[locale]:
         return text(locale, f"failed.{code}")
     match stage:
         case Stage.LLM | Stage.TTS:

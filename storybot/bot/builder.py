@@ -14,8 +14,9 @@ from typing import Any
 
 import discord
 
+from storybot.answers.fields import as_text
+from storybot.bot.failures import PoliteModal, PoliteView
 from storybot.bot.i18n import locale_of, text
-from storybot.fields import as_text
 from storybot.models import DEFAULT_AGE, FIELD_NAMES
 
 FIELDS = FIELD_NAMES  # the four answers, in the order the builder shows them
@@ -95,7 +96,7 @@ class FieldButton(discord.ui.Button["BuilderView"]):
         await refresh(interaction, view.builder, view.on_start, view.on_cancel)
 
 
-class BuilderView(discord.ui.View):
+class BuilderView(PoliteView):
     """Type it · 🎤 per field · Start · Cancel."""
 
     def __init__(self, builder: StoryBuilder, on_start: StartCallback, on_cancel: StartCallback):
@@ -143,7 +144,7 @@ class BuilderView(discord.ui.View):
         await self.on_cancel(interaction, self.builder)
 
 
-class BuilderModal(discord.ui.Modal):
+class BuilderModal(PoliteModal):
     """Four text inputs, prefilled with what the builder has."""
 
     def __init__(self, builder: StoryBuilder, on_start: StartCallback, on_cancel: StartCallback):
@@ -161,7 +162,7 @@ class BuilderModal(discord.ui.Modal):
             self.add_item(box)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        from storybot.fields import FieldError, parse_field
+        from storybot.answers.fields import FieldError, parse_field
 
         problems = []
         for name, box in self.inputs.items():
@@ -171,7 +172,7 @@ class BuilderModal(discord.ui.Modal):
             try:
                 self.builder.fill(name, parse_field(name, raw, language=self.builder.locale))
             except FieldError as exc:
-                problems.append(exc.reason)
+                problems.append(exc.message(self.builder.locale))
         self.builder.last_heard = "\n".join(f"❌ {p}" for p in problems)
         await refresh(interaction, self.builder, self.on_start, self.on_cancel)
 

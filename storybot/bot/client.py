@@ -12,13 +12,14 @@ import discord
 import yarl
 from discord.ext import commands
 
+from storybot.books import BookDesk
 from storybot.bot.command_sync import sync_commands
+from storybot.bot.failures import on_tree_error
 from storybot.config import Settings
 from storybot.engines.stt import Transcriber
 from storybot.errors import ConfigError
 from storybot.korean import kiwi
 from storybot.safety import warm_up
-from storybot.service import BookMaker
 from storybot.wiring import make_book_maker, make_transcriber
 
 log = logging.getLogger(__name__)
@@ -50,17 +51,18 @@ class StoryBot(commands.Bot):
         self,
         settings: Settings,
         *,
-        maker: BookMaker | None = None,
+        books: BookDesk | None = None,
         transcriber: Transcriber | None = None,
         **options: Any,
     ) -> None:
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), **options)
         self.settings = settings
-        self.maker = maker or make_book_maker(settings)
+        self.books: BookDesk = books or make_book_maker(settings)
         self.transcriber = transcriber or make_transcriber(settings)
-        from storybot.bot.runner import BookRunner
+        from storybot.bot.runner import Runner
 
-        self.runner = BookRunner(self, self.maker)
+        self.runner = Runner(self, self.books)
+        self.tree.on_error = on_tree_error  # type: ignore[method-assign]
         self._background: set[asyncio.Task[None]] = set()
         self._stopping: asyncio.Future[None] | None = None
 
@@ -79,9 +81,9 @@ class StoryBot(commands.Bot):
         # Only when the commands changed: Discord rate-limits syncs.
         await sync_commands(self, self.settings.data_dir, self.settings.dev_guild_id)
         port = self.settings.metrics_port
-        if self.maker.metrics is not None and port is not None:
-            self.maker.metrics.serve(port)  # until maker.close(), in `close` below
-        interrupted = self.maker.recover()
+        if port is not None:
+            self.books.serve_metrics(port, self.settings.metrics_host)  # until `close` below
+        interrupted = self.books.recover()
         if interrupted:
             self._background.add(asyncio.create_task(self._tell_interrupted(interrupted)))
         self._background.add(asyncio.create_task(self._warm_transcriber()))
@@ -119,7 +121,7 @@ class StoryBot(commands.Bot):
 
     async def _stop(self) -> None:
         await self.runner.close()
-        stopped = await self.maker.close()
+        stopped = await self.books.close()
         if stopped and self.is_ready():
             await self.runner.tell_interrupted(stopped)
         await self.transcriber.close()
@@ -178,7 +180,7 @@ def run_bot(settings: Settings) -> None:
     token = discord_token(settings)
     point_discord_at(settings)
     try:
-        asyncio.run(_serve(make_bot(settings), token))
+        asyncio.run(serve(make_bot(settings), token))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
         pass
     except discord.LoginFailure:
@@ -190,7 +192,7 @@ def run_bot(settings: Settings) -> None:
         ) from None
 
 
-async def _serve(bot: StoryBot, token: str) -> None:
+async def serve(bot: StoryBot, token: str) -> None:
     """Run `bot` until Ctrl-C or SIGTERM (what `docker stop` sends); both stop it the same
     way: books interrupted and their requesters told, engines closed, then the connection."""
     loop = asyncio.get_running_loop()

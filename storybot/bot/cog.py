@@ -12,12 +12,13 @@ from discord import app_commands
 from discord.ext import commands, tasks
 from pydantic import ValidationError
 
+from storybot.answers.fields import FieldError, parse_field
 from storybot.bot.builder import BUILDER_TIMEOUT, FIELDS, BuilderView, StoryBuilder
+from storybot.bot.failures import PoliteView
 from storybot.bot.i18n import command_description, command_name, locale_of, text
 from storybot.engines.stt.decode import AudioError
 from storybot.engines.styles import DEFAULT_STYLE, Style, load_styles
 from storybot.errors import StorybotError
-from storybot.fields import FieldError, parse_field
 from storybot.models import AGE_BANDS, DEFAULT_AGE, Status, StoryRequest, Voice
 
 if TYPE_CHECKING:
@@ -205,34 +206,19 @@ class StoryCog(commands.Cog):
         locale = locale_of(interaction.locale)
         records = [
             r
-            for r in self.bot.runner.maker.store.recent(interaction.user.id, limit=10)
+            for r in self.bot.books.recent(interaction.user.id, limit=10)
             if r.status is Status.DONE and r.story is not None
         ]
         if not records:
             await interaction.response.send_message(text(locale, "books.none"), ephemeral=True)
             return
         lines = [f"**{r.story.title}** · {r.created_at:%Y-%m-%d}" for r in records]  # type: ignore[union-attr]
-        view = BooksView(self.bot, records, locale)
+        view = BookListView(self.bot, records, locale)
         await interaction.response.send_message(
             embed=discord.Embed(title=text(locale, "books.title"), description="\n".join(lines)),
             view=view,
             ephemeral=True,
         )
-
-    async def cog_app_command_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
-    ) -> None:
-        """A missing permission is explained; anything else is logged (with the run id, once
-        there is one) and answered too, so the user's "thinking…" never stays up."""
-        locale = locale_of(interaction.locale)
-        if isinstance(error, app_commands.BotMissingPermissions):
-            missing = ", ".join(error.missing_permissions)
-            await _answer(interaction, text(locale, "no_permission", missing=missing))
-            return
-        command = interaction.command.name if interaction.command else "?"
-        run_id = interaction.extras.get("run_id", "none yet")
-        log.error("/%s failed (run %s)", command, run_id, exc_info=error)
-        await _answer(interaction, text(locale, "unexpected_error"))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -261,7 +247,7 @@ class StoryCog(commands.Cog):
                     target, parse_field(target, message.content, language=locale, words=self.words)
                 )
             except FieldError as exc:
-                await message.reply(exc.reason, mention_author=False)
+                await message.reply(exc.message(locale), mention_author=False)
                 return
             builder.last_heard = text(locale, "builder.typed", text=builder.values[target])
             self.answers[message.id] = (builder, target)
@@ -302,7 +288,7 @@ class StoryCog(commands.Cog):
     def voice_problem(self, locale: str, exc: Exception) -> str:
         """Why a voice reply was not understood, in the user's words."""
         if isinstance(exc, FieldError):
-            return exc.reason  # already a sentence in the user's language
+            return exc.message(locale)  # in the user's language, whatever the answer's letters
         if isinstance(exc, AudioError) and exc.problem in VOICE_PROBLEMS:
             seconds = self.bot.settings.stt_max_seconds
             return text(locale, f"voice.problem.{exc.problem}", seconds=seconds)
@@ -319,7 +305,7 @@ class StoryCog(commands.Cog):
             log.warning("Could not redraw builder %s: %s", builder.message.id, exc)
 
 
-class BooksView(discord.ui.View):
+class BookListView(PoliteView):
     """A menu of the requester's books; choosing one sends it to their DMs."""
 
     def __init__(self, bot: StoryBot, records: list[Any], locale: str) -> None:
@@ -332,14 +318,14 @@ class BooksView(discord.ui.View):
 
     @discord.ui.select(options=[])
     async def pick(
-        self, interaction: discord.Interaction, select: discord.ui.Select[BooksView]
+        self, interaction: discord.Interaction, select: discord.ui.Select[BookListView]
     ) -> None:
         run_id = select.values[0]
-        record = self.bot.runner.maker.store.get(run_id)
+        record = self.bot.books.record(run_id)
         if (
             record is None
             or record.requester_id != interaction.user.id
-            or self.bot.runner.maker.store.book(record) is None
+            or self.bot.books.finished_book(run_id) is None
         ):
             await interaction.response.send_message(
                 text(locale_of(interaction.locale), "unknown_run"), ephemeral=True
@@ -356,17 +342,6 @@ def style_choices(styles: dict[str, Style]) -> list[app_commands.Choice[str]]:
         )
         for name, style in styles.items()
     ]
-
-
-async def _answer(interaction: discord.Interaction, content: str) -> None:
-    """An ephemeral answer, whether or not the interaction was answered (deferred) already."""
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(content, ephemeral=True)
-        else:
-            await interaction.response.send_message(content, ephemeral=True)
-    except discord.HTTPException as exc:  # expired or gone: nothing more to do
-        log.warning("Could not answer interaction %s: %s", interaction.id, exc)
 
 
 async def _react(message: discord.Message, emoji: str) -> None:

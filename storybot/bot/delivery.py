@@ -43,7 +43,7 @@ async def book_messages(book: Book, locale: str) -> list[tuple[str, list[Path]]]
         messages.append((content, files[:MAX_FILES_PER_MESSAGE]))
     if fits(book.video, DM_FILESIZE_LIMIT):
         messages.append((text(locale, "dm.video", title=book.story.title), [book.video]))  # type: ignore[list-item]
-    pdf = book.directory / "book.pdf"  # the book to keep and print (storybot/book_pdf.py)
+    pdf = book.directory / "book.pdf"  # the book to keep and print (storybot/keepsakes/pdf.py)
     if fits(pdf, DM_FILESIZE_LIMIT):
         if fits(book.video, DM_FILESIZE_LIMIT - pdf.stat().st_size):
             messages[-1][1].append(pdf)  # beside the MP4, within one message's limit

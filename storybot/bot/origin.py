@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from storybot.runs import RunRecord
+from storybot.books.store import RunRecord
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""`BookRunner`: a book's life on Discord — its message, its buttons, its delivery.
+"""`Runner`: a book's life on Discord — its message, its buttons, its delivery.
 
 It submits requests to the `BookMaker`, renders the events into a `BookMessage`, sends the
 finished book to the requester's DMs, and answers Cancel, Retry and Send-to-DMs. Expected
@@ -14,8 +14,17 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from storybot.books import (
+    ActiveBook,
+    BookDesk,
+    CancelOutcome,
+    RequestRefused,
+    RunRecord,
+    UserBusyError,
+)
+from storybot.books.store import IMAGE_NAMES
 from storybot.bot.book_message import BookMessage
-from storybot.bot.book_render import BookState, book_embeds, page_label
+from storybot.bot.book_render import MessageState, book_embeds, page_label
 from storybot.bot.delivery import deliver
 from storybot.bot.i18n import locale_of, text
 from storybot.bot.media import fit_image
@@ -23,9 +32,6 @@ from storybot.bot.origin import DiscordOrigin
 from storybot.bot.views import book_view
 from storybot.errors import StorybotError
 from storybot.models import Book, Done, Status, StoryRequest
-from storybot.runs import IMAGE_NAMES, RunRecord
-from storybot.scheduler import UserBusyError
-from storybot.service import BookMaker, BookRun, CancelOutcome, RequestRefused
 
 if TYPE_CHECKING:
     from storybot.bot.client import StoryBot
@@ -45,12 +51,12 @@ def missing_permissions(interaction: discord.Interaction) -> list[str]:
     return [name for name in NEEDED if not getattr(permissions, name)]
 
 
-class BookRunner:
+class Runner:
     """Starts books from interactions and follows them to the requester's DMs."""
 
-    def __init__(self, bot: StoryBot, maker: BookMaker) -> None:
+    def __init__(self, bot: StoryBot, books: BookDesk) -> None:
         self.bot = bot
-        self.maker = maker
+        self.books = books
         self._followers: set[asyncio.Task[None]] = set()
         self._undelivered: set[str] = set()  # done, but the requester's DMs were closed
 
@@ -68,7 +74,7 @@ class BookRunner:
             return
         origin = DiscordOrigin(interaction.guild_id, channel.id)
         try:
-            job = self.maker.submit(
+            active = self.books.submit(
                 request,
                 requester_id=interaction.user.id,
                 origin=origin.to_json(),
@@ -81,26 +87,26 @@ class BookRunner:
         except UserBusyError:
             await interaction.followup.send(text(locale, "busy"), ephemeral=True)
             return
-        interaction.extras["run_id"] = job.run_id  # for the cog's log if anything fails now
-        message = await self._post(channel, job, locale, interaction)  # type: ignore[arg-type]
+        interaction.extras["run_id"] = active.run_id  # for the cog's log if anything fails now
+        message = await self._post(channel, active, locale, interaction)  # type: ignore[arg-type]
         if message is not None:
             await interaction.followup.send(f"📖 {message.jump_url}", ephemeral=True)
 
     async def _post(
         self,
         channel: discord.abc.Messageable,
-        job: BookRun,
+        active: ActiveBook,
         locale: str,
         interaction: discord.Interaction,
     ) -> discord.Message | None:
-        record = job.record
+        record = active.record
         try:
             message = await channel.send(
                 embed=discord.Embed(title=text(locale, "builder.title")),
                 view=book_view(record.run_id, locale, running=True, retry=False, dm=False),
             )
         except discord.HTTPException as exc:  # e.g. a permission taken away by an overwrite
-            self.maker.cancel(record.run_id)  # nobody could follow it: do not make it
+            self.books.cancel(record.run_id)  # nobody could follow it: do not make it
             log.warning("Could not post the book message of %s: %s", record.run_id, exc)
             key = "no_permission" if isinstance(exc, discord.Forbidden) else "post_failed"
             await interaction.followup.send(
@@ -110,7 +116,7 @@ class BookRunner:
         # Saved at once: after a restart this is how the book message is found again.
         origin = DiscordOrigin.from_record(record).with_message(message.channel.id, message.id)
         record.origin = origin.to_json()
-        self.maker.store.save(record)
+        self.books.note_origin(record.run_id, record.origin)
         guild = getattr(channel, "guild", None)
         limit = guild.filesize_limit if guild else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
         book_message = BookMessage(
@@ -120,7 +126,7 @@ class BookRunner:
             view_factory=lambda finished: self._view(record, locale, finished),
             eta_total=self._eta(),
         )
-        task = asyncio.create_task(self._follow(job, book_message, locale, interaction))
+        task = asyncio.create_task(self._follow(active, book_message, locale, interaction))
         self._followers.add(task)
         task.add_done_callback(self._followers.discard)
         return message
@@ -139,21 +145,21 @@ class BookRunner:
 
     async def _follow(
         self,
-        job: BookRun,
+        active: ActiveBook,
         book_message: BookMessage,
         locale: str,
         interaction: discord.Interaction,
     ) -> None:
         """Render every event; deliver the book when it is done."""
         try:
-            async for event in job.events():
+            async for event in active.events():
                 try:
                     await book_message.apply(event)
                 except Exception:  # a rendering problem never stops the book or its delivery
-                    log.exception("Book %s: could not show %s", job.run_id, event.kind)
+                    log.exception("Book %s: could not show %s", active.run_id, event.kind)
                 if isinstance(event, Done):
-                    delivered = await self._deliver(job.record, event.book, book_message, locale)
-                    asker = interaction.user.id == job.record.requester_id
+                    delivered = await self._deliver(active.record, event.book, book_message, locale)
+                    asker = interaction.user.id == active.record.requester_id
                     if not delivered and asker and not interaction.is_expired():
                         # A quiet note to the requester only; the channel is not spammed.
                         with contextlib.suppress(discord.HTTPException):
@@ -161,7 +167,7 @@ class BookRunner:
                                 text(locale_of(interaction.locale), "dm.closed"), ephemeral=True
                             )
         except Exception:
-            log.exception("Following book %s failed", job.run_id)
+            log.exception("Following book %s failed", active.run_id)
         finally:
             await book_message.close()
 
@@ -170,33 +176,30 @@ class BookRunner:
     ) -> bool:
         """DM the book to its requester; on any trouble the message says so and keeps 📬."""
         assert record.requester_id is not None
-        self.maker.delivering.add(record.run_id)
         problem = "book.done_no_dm"
         try:
-            user = self.bot.get_user(record.requester_id) or await self.bot.fetch_user(
-                record.requester_id
-            )
-            delivered = await deliver(user, book, locale)
+            async with self.books.delivery(record.run_id) as newest:
+                user = self.bot.get_user(record.requester_id) or await self.bot.fetch_user(
+                    record.requester_id
+                )
+                delivered = await deliver(user, newest or book, locale)
         except Exception as exc:
             log.warning("Could not deliver book %s: %s", record.run_id, exc)
             delivered, problem = False, "book.done_dm_failed"
-        finally:
-            self.maker.delivering.discard(record.run_id)
         if not delivered:
             self._undelivered.add(record.run_id)
         book_message.set_status(text(locale, "book.done" if delivered else problem))
         return delivered
 
     def _eta(self) -> float | None:
-        totals = self.maker.store.recent_totals()
-        return sum(totals) / len(totals) if totals else None
+        return self.books.typical_seconds()
 
     # --- buttons -----------------------------------------------------------------------
 
     async def cancel(self, interaction: discord.Interaction, run_id: str) -> None:
         """Stop the book; a second press, or one after the end, is answered politely."""
         locale = locale_of(interaction.locale)
-        outcome = self.maker.cancel(run_id)
+        outcome = self.books.cancel(run_id)
         if outcome is CancelOutcome.STOPPING:
             await interaction.response.defer()
             return
@@ -206,26 +209,28 @@ class BookRunner:
     async def retry(self, interaction: discord.Interaction, run_id: str) -> None:
         """Make a stopped book again, on a new message; this message's Retry is used up."""
         locale = locale_of(interaction.locale)
-        job: BookRun | str = self._requeue(interaction, run_id, locale)
-        if isinstance(job, str):  # why it cannot be retried
-            await interaction.response.send_message(job, ephemeral=True)
+        active: ActiveBook | str = self._requeue(interaction, run_id, locale)
+        if isinstance(active, str):  # why it cannot be retried
+            await interaction.response.send_message(active, ephemeral=True)
             return
         await interaction.response.edit_message(view=None)
-        message = await self._post(interaction.channel, job, job.record.locale, interaction)  # type: ignore[arg-type]
+        message = await self._post(interaction.channel, active, active.record.locale, interaction)  # type: ignore[arg-type]
         if message is not None:
             await interaction.followup.send(f"📖 {message.jump_url}", ephemeral=True)
 
-    def _requeue(self, interaction: discord.Interaction, run_id: str, locale: str) -> BookRun | str:
-        """The retried book's job, or the reason (for the user) it cannot be retried here."""
+    def _requeue(
+        self, interaction: discord.Interaction, run_id: str, locale: str
+    ) -> ActiveBook | str:
+        """The retried book's active, or the reason (for the user) it cannot be retried here."""
         missing = missing_permissions(interaction)
         if missing:
             return text(locale, "no_permission", missing=", ".join(missing))
-        if self.maker.store.get(run_id) is None:
+        if self.books.record(run_id) is None:
             return text(locale, "unknown_run")
-        if run_id in self.maker.jobs:
+        if self.books.is_active(run_id):
             return text(locale, "still_running")
         try:
-            return self.maker.retry(run_id)
+            return self.books.retry(run_id)
         except UserBusyError:
             return text(locale, "busy")
         except StorybotError as exc:
@@ -235,7 +240,7 @@ class BookRunner:
         """🎨 Paint one page again and show it in place; the DM copy follows on 📬."""
         locale = locale_of(interaction.locale)
         try:
-            run = self.maker.redraw(run_id, page)
+            run = self.books.redraw(run_id, page)
         except UserBusyError:
             await interaction.response.send_message(text(locale, "busy"), ephemeral=True)
             return
@@ -253,7 +258,7 @@ class BookRunner:
 
     async def _follow_redraw(
         self,
-        run: BookRun,
+        run: ActiveBook,
         page: int,
         message: discord.Message | None,
         interaction: discord.Interaction,
@@ -297,7 +302,7 @@ class BookRunner:
             found = [name for name in names if name.split(".")[0] == stem]
             if found:
                 pictures[index] = found[-1]
-        state = BookState(
+        state = MessageState(
             record.locale,
             title=record.story.title,
             texts={page.page: page.text for page in record.story.pages},
@@ -311,26 +316,23 @@ class BookRunner:
         """📬: send the book to its requester's DMs, whoever pressed it."""
         locale = locale_of(interaction.locale)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        record = self.maker.store.get(run_id)
-        book = self.maker.store.book(record) if record else None
-        if record is None or book is None or record.requester_id is None:
+        record = self.books.record(run_id)
+        if record is None or record.requester_id is None:
             await interaction.followup.send(text(locale, "unknown_run"), ephemeral=True)
             return
-        self.maker.delivering.add(run_id)
-        self.maker.store.save(record)  # a touch: retention leaves it alone for a while
         try:
-            await self.maker.remake_keepsakes(run_id)  # a redraw removed the old ones
-            book = self.maker.store.book(record) or book
-            requester = self.bot.get_user(record.requester_id) or await self.bot.fetch_user(
-                record.requester_id
-            )
-            delivered = await deliver(requester, book, record.locale)
+            async with self.books.delivery(run_id, remake=True) as book:  # a redraw removed them
+                if book is None:
+                    await interaction.followup.send(text(locale, "unknown_run"), ephemeral=True)
+                    return
+                requester = self.bot.get_user(record.requester_id) or await self.bot.fetch_user(
+                    record.requester_id
+                )
+                delivered = await deliver(requester, book, record.locale)
         except Exception as exc:
             log.warning("Could not send book %s again: %s", run_id, exc)
             await interaction.followup.send(text(locale, "dm.failed"), ephemeral=True)
             return
-        finally:
-            self.maker.delivering.discard(run_id)
         if delivered:
             self._undelivered.discard(run_id)
         mine = interaction.user.id == record.requester_id

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from storybot.bot.book_render import page_label
+from storybot.bot.failures import report
 from storybot.bot.i18n import locale_of, text
 from storybot.models import PAGE_COUNT
 
@@ -40,9 +41,19 @@ class _RunItem:
     ) -> Any:
         return cls(match["run_id"], locale_of(interaction.locale))
 
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """discord.py only logs what a dynamic item raises; here the user hears of it too."""
+        try:
+            await self.pressed(interaction)
+        except Exception as exc:
+            await report(interaction, exc, f"{type(self).__name__}", self.run_id)
+
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         bot: StoryBot = interaction.client  # type: ignore[assignment]
-        record = bot.runner.maker.store.get(self.run_id)
+        record = bot.books.record(self.run_id)
         requester = record.requester_id if record else None
         if may_control(interaction, requester):
             return True
@@ -75,7 +86,7 @@ class CancelButton(
 ):
     action, style, label_key = "cancel", discord.ButtonStyle.danger, "button.cancel"
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def pressed(self, interaction: discord.Interaction) -> None:
         bot: StoryBot = interaction.client  # type: ignore[assignment]
         await bot.runner.cancel(interaction, self.run_id)
 
@@ -83,7 +94,7 @@ class CancelButton(
 class RetryButton(_RunButton, discord.ui.DynamicItem[Button], template=rf"storybot:retry:{RUN_ID}"):
     action, style, label_key = "retry", discord.ButtonStyle.primary, "button.retry"
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def pressed(self, interaction: discord.Interaction) -> None:
         bot: StoryBot = interaction.client  # type: ignore[assignment]
         await bot.runner.retry(interaction, self.run_id)
 
@@ -91,7 +102,7 @@ class RetryButton(_RunButton, discord.ui.DynamicItem[Button], template=rf"storyb
 class DeliverButton(_RunButton, discord.ui.DynamicItem[Button], template=rf"storybot:dm:{RUN_ID}"):
     action, style, label_key = "dm", discord.ButtonStyle.success, "button.dm"
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def pressed(self, interaction: discord.Interaction) -> None:
         bot: StoryBot = interaction.client  # type: ignore[assignment]
         await bot.runner.send_to_dms(interaction, self.run_id)
 
@@ -99,7 +110,7 @@ class DeliverButton(_RunButton, discord.ui.DynamicItem[Button], template=rf"stor
 class RedrawSelect(
     _RunItem, discord.ui.DynamicItem[discord.ui.Select[Any]], template=rf"storybot:redraw:{RUN_ID}"
 ):
-    """🎨 Draw one page again: a menu of the pages; the chosen one is repainted in place."""
+    """🎨 Draw one page again: a menu of the pages; the chosen one is redrawn in place."""
 
     def __init__(self, run_id: str, locale: str = "ko") -> None:
         options = [
@@ -115,7 +126,7 @@ class RedrawSelect(
         )
         self.run_id = run_id
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def pressed(self, interaction: discord.Interaction) -> None:
         bot: StoryBot = interaction.client  # type: ignore[assignment]
         await bot.runner.redraw(interaction, self.run_id, int(self.item.values[0]))
 

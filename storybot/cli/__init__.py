@@ -156,9 +156,10 @@ async def run_story(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(written.story.model_dump(), ensure_ascii=False, indent=2))
     else:
         print(f"\ncharacter sheet: {written.story.character_sheet}")
+    rate = written.tokens_per_second
+    speed = f"{rate:.1f} tokens/s generating" if rate is not None else "tokens/s unknown"
     print(
-        f"LLM: {written.seconds:.1f} s, {written.attempts} attempt(s), "
-        f"{written.chunks_per_second:.1f} tokens/s ({writer.name})",
+        f"LLM: {written.seconds:.1f} s, {written.attempts} attempt(s), {speed} ({writer.name})",
         file=sys.stderr,
     )
     return 0
@@ -183,7 +184,7 @@ async def run_make(args: argparse.Namespace, settings: Settings) -> int:
     """Make a whole book with a progress bar; print where it is."""
     import shutil
 
-    from storybot.console import ConsoleRenderer
+    from storybot.cli.console import ConsoleRenderer
     from storybot.models import Done, Failed
     from storybot.wiring import make_book_maker
 
@@ -192,17 +193,17 @@ async def run_make(args: argparse.Namespace, settings: Settings) -> int:
     maker = make_book_maker(settings)
     maker.wait_for_painter = False  # at a terminal, a painter that is down is said at once
     try:
-        job = maker.submit(request, lane="cli")  # no origin: nothing to find again later
+        active = maker.submit(request, lane="cli")  # no origin: nothing to find again later
         renderer = ConsoleRenderer(narration=request.narration)
         try:
-            result = await renderer.render(job.events())
+            result = await renderer.render(active.events())
         except asyncio.CancelledError:  # Ctrl-C: stop the book, keep what was made
-            maker.cancel(job.run_id)
-            await job.wait()
+            maker.cancel(active.run_id)
+            await active.wait()
             raise
     finally:
         await maker.close()
-    folder = maker.store.run_dir(job.run_id)
+    folder = maker.folder(active.run_id)
     if isinstance(result, Done):
         if args.out is not None:
             shutil.copytree(folder, args.out, dirs_exist_ok=True)

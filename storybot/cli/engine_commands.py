@@ -112,7 +112,7 @@ async def transcribe_command(
     transcriber: Transcriber | None = None,
 ) -> dict[str, Any]:
     """`storybot transcribe`: the JSON to print (text, value or error, confidence, seconds)."""
-    from storybot.fields import FieldError, field_type, parse_field
+    from storybot.answers.fields import FieldError, field_type, parse_field
     from storybot.wiring import make_transcriber
 
     kind = field_type(field) if field else None  # a bad field name fails before any work
@@ -151,7 +151,7 @@ async def run_parse(args: argparse.Namespace, settings: Settings) -> int:
 
 def parse_command(field: str, text: str, words: Path | None = None) -> dict[str, Any]:
     """`storybot parse`: {"value": …} or {"error": the reason it was refused}."""
-    from storybot.fields import FieldError, parse_field
+    from storybot.answers.fields import FieldError, parse_field
 
     try:
         return {"value": parse_field(field, text, words=words)}

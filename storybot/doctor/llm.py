@@ -23,8 +23,9 @@ async def check_llm(settings: Settings) -> list[Check]:
         )
     except StoryError as exc:
         rows.append(Check("story grammar", "FAIL", str(exc)))
+    rows.append(review_check(settings))
     if settings.llm_server_url:
-        rows.append(await _check_server(settings.llm_server_url))
+        rows.append(await check_server(settings.llm_server_url))
         return rows
     try:
         hf = parse_hf_model(settings.llm_model)
@@ -32,12 +33,37 @@ async def check_llm(settings: Settings) -> list[Check]:
             path = Path(settings.llm_model).expanduser()
             check_gguf_file(path)
             size = path.stat().st_size / 2**20
-            rows.append(Check("LLM model", "OK", f"{path} ({size:,.0f} MB)"))
+            rows.append(_model_size_check(path, size))
         else:
             rows.append(_check_hf_cache(*hf))
     except StoryError as exc:
         rows.append(Check("LLM model", "FAIL", str(exc)))
     return rows
+
+
+# A GGUF this small holds well under 2B parameters (a 1.5B model at Q4 is about 1 GB): such
+# models were seen to cut pages, echo the prompt and forget the characters (bench/review_bench.py).
+SMALL_MODEL_MB = 1000
+ADVICE = "hf:bartowski/Qwen2.5-7B-Instruct-GGUF/Qwen2.5-7B-Instruct-Q4_K_M.gguf (the default)"
+
+
+def _model_size_check(path: Path, size_mb: float) -> Check:
+    if size_mb >= SMALL_MODEL_MB:
+        return Check("LLM model", "OK", f"{path} ({size_mb:,.0f} MB)")
+    return Check(
+        "LLM model",
+        "WARN",
+        f"{path} is {size_mb:,.0f} MB, too small a model for picture books: the content review "
+        f"will refuse most of its stories. Use a 7B-class instruct model, e.g. {ADVICE}",
+    )
+
+
+def review_check(settings: Settings) -> Check:
+    if settings.story_review:
+        return Check("story review", "OK", "a story is a book only when a parent would accept it")
+    return Check(
+        "story review", "WARN", "STORY_REVIEW=false: stories become books without the review"
+    )
 
 
 def _check_hf_cache(repo: str, filename: str) -> Check:
@@ -54,7 +80,7 @@ def _check_hf_cache(repo: str, filename: str) -> Check:
     )
 
 
-async def _check_server(url: str) -> Check:
+async def check_server(url: str) -> Check:
     timeout = aiohttp.ClientTimeout(total=5)
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session:

@@ -183,7 +183,8 @@ class ComfyPool:
         return [(s.client.url, s.down_until is None, s.busy) for s in self._servers]
 
     async def free_all(self) -> None:
-        """`POST /free` on every server that is up (after a book, as the original did)."""
+        """`POST /free` on every server that is up (after a book: the GPU's memory goes back to
+        the LLM)."""
         servers = [s for s in self._servers if s.down_until is None]
         results = await asyncio.gather(*(s.client.free() for s in servers), return_exceptions=True)
         for server, result in zip(servers, results, strict=True):

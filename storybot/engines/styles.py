@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from storybot.errors import ConfigError
-from storybot.paths import PROJECT_ROOT
+from storybot.paths import WORKFLOWS_DIR
 
 log = logging.getLogger(__name__)
 
-BUILTIN_STYLES = PROJECT_ROOT / "workflows" / "styles.json"
+BUILTIN_STYLES = WORKFLOWS_DIR / "styles.json"
 DEFAULT_STYLE = "watercolor"
 MAX_STYLES = 25  # Discord's limit on an option's choices
 MAX_LABEL = 100  # Discord's limit on a choice's name

@@ -20,7 +20,7 @@ from storybot.errors import StorybotError
 # The default look when no style is given; the presets themselves live in workflows/styles.json.
 STYLE_PREFIX = f"{default_style().prefix}, "
 
-# The original's negative prompt against lettering: diffusion models love to scribble fake text
+# A negative prompt against lettering: diffusion models love to scribble fake text
 # on book pages, and a picture book already has its own text.
 NO_TEXT_NEGATIVE = (
     "text, letters, words, writing, typography, handwriting, caption, title, label, "

@@ -24,6 +24,7 @@ import storybot.safety._korean as korean
 from storybot.models import Story, StoryRequest
 from storybot.safety._categories import CATEGORIES, Hit
 from storybot.safety._normalise import base, leet_variants, spaced_words
+from storybot.texts import text
 
 __all__ = [
     "CATEGORIES",
@@ -33,32 +34,23 @@ __all__ = [
     "REFUSAL_KO",
     "Hit",
     "Verdict",
+    "base",
+    "leet_variants",
     "screen",
     "screen_page",
     "screen_story",
     "screen_text",
+    "spaced_words",
     "warm_up",
 ]
 
 log = logging.getLogger(__name__)
 
-REFUSAL_KO = (
-    "이 이야기는 어린이 그림책으로 만들 수 없어요. 🙏 다른 주제로 따뜻한 이야기를 만들어 볼까요? "
-    "예를 들면 '숲속 친구들의 우정'이나 '용감한 꼬마 기사의 모험'은 어때요?"
-)
-REFUSAL_EN = (
-    "That one can't become a children's picture book. 🙏 "
-    "How about a different topic for a warm, friendly story? "
-    "For example 'friends in the forest' or 'a brave little knight's adventure'."
-)
-PAGE_REFUSAL_KO = (
-    "이야기를 쓰다 보니 어린이 그림책에 어울리지 않는 내용이 나와서 멈췄어요. 🙏 "
-    "다른 주제로 다시 만들어 볼까요?"
-)
-PAGE_REFUSAL_EN = (
-    "While writing, the story went somewhere a children's picture book shouldn't go, so it "
-    "stopped. 🙏 Shall we try again with a different topic?"
-)
+# The refusals a user reads live in the catalogue; these names are kept for the CLI and tests.
+REFUSAL_KO = text("ko", "safety.request")
+REFUSAL_EN = text("en", "safety.request")
+PAGE_REFUSAL_KO = text("ko", "safety.page")
+PAGE_REFUSAL_EN = text("en", "safety.page")
 HANGUL = re.compile("[가-힣ㄱ-ㆎ]")
 
 

@@ -16,9 +16,6 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
-import storybot.story.repair as repair
 from storybot.config import Settings
 from storybot.errors import (
     LLMUnavailableError,
@@ -26,25 +23,17 @@ from storybot.errors import (
     UnsafeRequestError,
     UnsafeStoryError,
 )
-from storybot.models import PAGE_COUNT, Page, Story, StoryRequest
-from storybot.safety import screen_page
+from storybot.models import Page, Story, StoryRequest
+from storybot.story.draft import Draft, InvalidStory, UnsafeDraft
 from storybot.story.guard import SafetyGuard
-from storybot.story.names import NameBook
 from storybot.story.prompt import build_messages
+from storybot.story.review import Instructions, retry_note
 from storybot.story.stream import (
     DocumentClosed,
     FieldClosed,
     PageClosed,
     StoryStreamParser,
     StreamError,
-)
-from storybot.story.validate import (
-    bounds,
-    english_problems,
-    page_label,
-    page_problems,
-    story_problems,
-    text_problems,
 )
 from storybot.story.writers import StoryWriter
 
@@ -63,24 +52,27 @@ class DraftPage:
 
 @dataclass(frozen=True)
 class WrittenStory:
-    """The finished, valid story and what it cost."""
+    """The finished story that passed the review, and what it cost."""
 
     story: Story
     attempts: int
     seconds: float  # writing time: time the writer spent paused for pictures is not counted
-    chunks: int  # streamed pieces; about one per token
+    chunks: int  # streamed pieces (a piece may hold several tokens)
+    tokens: int | None = None  # the accepted attempt's tokens, by the model's tokenizer
+    generation_seconds: float = 0.0  # its first token to its last, pauses left out
 
     @property
-    def chunks_per_second(self) -> float:
-        return self.chunks / self.seconds if self.seconds > 0 else 0.0
+    def tokens_per_second(self) -> float | None:
+        """Generated tokens / generation time of the accepted attempt (None: unknown)."""
+        if self.tokens is None or self.generation_seconds <= 0:
+            return None
+        return max(self.tokens - 1, 0) / self.generation_seconds
 
 
-class InvalidStory(Exception):
-    """One attempt's output broke the rules; the message lists how."""
+class WeakModelError(StoryError):
+    """No attempt wrote a story a parent would accept: the model is too weak for books."""
 
-
-class UnsafeDraft(InvalidStory):
-    """One attempt wrote something the safety screen refuses (it is never shown)."""
+    code = "weak_model"
 
 
 class StoryAuthor:
@@ -96,6 +88,7 @@ class StoryAuthor:
         safety_screen: bool = True,
         guard: SafetyGuard | None = None,
         style_labels: Mapping[str, str] | None = None,
+        review: bool = True,
     ) -> None:
         self.writer = writer
         self.retries = retries
@@ -104,6 +97,7 @@ class StoryAuthor:
         self.safety_screen = safety_screen
         self.guard = guard  # a model's second look at the request and the finished story
         self.style_labels = dict(style_labels or {})  # style name → its English label (prompt)
+        self.review = review  # the content review (storybot.story.review) decides "done"
 
     async def write(self, request: StoryRequest) -> WrittenStory:
         """The whole story at once."""
@@ -123,14 +117,14 @@ class StoryAuthor:
                 reason = f"the safety guard refused the request ({verdict.category})"
                 raise UnsafeRequestError(reason)
         failures: list[str] = []
-        unsafe = 0
+        unsafe = reviewed = 0
+        note = ""  # what the last attempt did wrong, for the next one's prompt
         for attempt in range(1, self.retries + 2):
             seed = (base_seed + attempt - 1) % 2**31
-            attempt_started = time.perf_counter()
             counter = _Counter()
             try:
                 story: Story | None = None
-                attempt_items = self._attempt(request, attempt, seed, counter)
+                attempt_items = self._attempt(request, attempt, seed, counter, note)
                 async with contextlib.aclosing(attempt_items):
                     async for item in attempt_items:
                         if isinstance(item, Story):
@@ -138,19 +132,21 @@ class StoryAuthor:
                             break
                         yield item
                 if story is not None:  # the writer's stream is closed: the guard may use it
+                    tokens = await self.writer.count_tokens(counter.text)
+                    counter.log(attempt, tokens)
                     await self._second_look(story, request)
                     paused = self.writer.paused_seconds - paused_before
                     seconds = time.perf_counter() - started - paused
                     log.info(
-                        "[TIMING] LLM completed in %.2fs (attempt %d, %d chunks, %.1f/s; "
-                        "paused %.2fs for pictures)",
+                        "[TIMING] LLM completed in %.2fs (%d attempt(s); paused %.2fs for "
+                        "pictures)",
                         seconds,
                         attempt,
-                        counter.chunks,
-                        counter.chunks / max(time.perf_counter() - attempt_started - paused, 1e-9),
                         paused,
                     )
-                    yield WrittenStory(story, attempt, seconds, counter.chunks)
+                    yield WrittenStory(
+                        story, attempt, seconds, counter.chunks, tokens, counter.generating
+                    )
                     return
             except LLMUnavailableError:
                 raise
@@ -158,11 +154,25 @@ class StoryAuthor:
                 reason = str(exc) or f"no answer within {self.timeout:g} s"
                 failures.append(reason)
                 unsafe += isinstance(exc, UnsafeDraft)
+                findings = exc.findings if isinstance(exc, InvalidStory) else []
+                reviewed += bool(findings)
+                note = retry_note(findings, request.language)
+                counter.log(attempt, await self.writer.count_tokens(counter.text))
                 log.warning("LLM attempt %d (seed %d) was invalid: %s", attempt, seed, reason)
         if unsafe == len(failures):
             raise UnsafeStoryError(
                 f"every attempt ({unsafe}) wrote something unsuitable: {failures[-1]}"
             )
+        if reviewed:
+            log.warning(
+                "The story model (%s) wrote no story a parent would accept in %d attempts "
+                "(the review found: %s). It is probably too small for picture books: use a "
+                "7B-class instruct model, e.g. Qwen2.5-7B-Instruct Q4_K_M (the default).",
+                self.writer.name,
+                len(failures),
+                failures[-1],
+            )
+            raise WeakModelError(f"no attempt of {len(failures)} wrote a good book: {failures[-1]}")
         raise StoryError(
             f"the story was not valid after {len(failures)} attempt(s): {failures[-1]}"
         )
@@ -176,12 +186,14 @@ class StoryAuthor:
             raise UnsafeDraft(f"the safety guard refused the story ({verdict.category})")
 
     async def _attempt(
-        self, request: StoryRequest, attempt: int, seed: int, counter: _Counter
+        self, request: StoryRequest, attempt: int, seed: int, counter: _Counter, note: str
     ) -> AsyncIterator[DraftPage | Story]:
         parser = StoryStreamParser()
-        draft = _Draft(request, self.safety_screen)
+        messages = build_messages(request, self.style_labels.get(request.style), note)
+        instructions = Instructions(messages, request) if self.review else None
+        draft = Draft(request, self.safety_screen, instructions)
         deadline = _WritingDeadline(self.writer, self.timeout)
-        messages = build_messages(request, self.style_labels.get(request.style))
+        counter.start(self.writer)
         chunks = self.writer.stream(messages, seed=seed)
         try:
             while True:
@@ -190,7 +202,7 @@ class StoryAuthor:
                         chunk = await anext(chunks)
                 except StopAsyncIteration:
                     break
-                counter.chunks += 1
+                counter.add(chunk)
                 for event in parser.feed(chunk):
                     if isinstance(event, FieldClosed):
                         draft.field(event.key, event.value)
@@ -206,108 +218,54 @@ class StoryAuthor:
         raise InvalidStory("the story stopped before it was complete (too few max tokens?)")
 
 
-@dataclass
 class _Counter:
-    chunks: int = 0
+    """One attempt's output and its clock: from the first piece to the last, pauses out (the
+    time before the first piece is the prompt being read, not generation)."""
 
+    def __init__(self) -> None:
+        self.chunks = 0
+        self.pieces: list[str] = []
+        self.writer: StoryWriter | None = None
+        self.started = self.first = self.last = 0.0
+        self.paused_at_start = self.paused_at_first = self.paused_at_last = 0.0
 
-class _Draft:
-    """One attempt's story as it streams in: each part repaired, then checked.
+    def start(self, writer: StoryWriter) -> None:
+        self.writer, self.started = writer, time.perf_counter()
+        self.paused_at_start = writer.paused_seconds
 
-    Only what no repair can mend raises InvalidStory (and costs a new attempt): see
-    `storybot.story.repair` for what is mended and `storybot.story.validate` for what is not.
-    """
+    def add(self, chunk: str) -> None:
+        now = time.perf_counter()
+        assert self.writer is not None
+        if not self.chunks:
+            self.first, self.paused_at_first = now, self.writer.paused_seconds
+        self.chunks += 1
+        self.pieces.append(chunk)
+        self.last, self.paused_at_last = now, self.writer.paused_seconds
 
-    def __init__(self, request: StoryRequest, safety_screen: bool = True) -> None:
-        self.request = request
-        self.safety_screen = safety_screen
-        self.bounds = bounds(request)
-        self.title = ""
-        self.sheet = ""
-        self.texts: list[str] = []
-        self.pages: list[Page] = []
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
 
-    def field(self, key: str, value: str) -> None:
-        if key == "title":
-            self.title = self._repair("title", *repair.story_text(value, self.bounds.title))
-            _raise(text_problems("title", self.title, self.bounds.title, self.request))
-            self._screen("title", self.title, "")
-            self.texts.append(self.title)
-        elif key == "character_sheet":
-            self.sheet = self._repair("character sheet", *repair.english(value, self.bounds.sheet))
-            _raise(english_problems("character sheet", self.sheet, self.bounds.sheet))
-            self._screen("character sheet", "", self.sheet)
+    @property
+    def generating(self) -> float:
+        paused = self.paused_at_last - self.paused_at_first
+        return max(self.last - self.first - paused, 0.0) if self.chunks else 0.0
 
-    def page(self, event: PageClosed) -> Page | None:
-        """The repaired, valid page; None for a page past the fifth (it is dropped)."""
-        number = event.index
-        label = page_label(number)
-        if number >= PAGE_COUNT:
-            log.info("Dropped page %d: a story has %d pages", number, PAGE_COUNT)
-            return None
-        try:
-            raw = Page.model_validate({**event.data, "page": number})
-        except ValidationError as exc:
-            raise InvalidStory(f"{label} is malformed: {_first_error(exc)}") from None
-        if event.data.get("page") != number:
-            log.info("Renumbered %s (the model numbered it %r)", label, event.data.get("page"))
-        limit = self.bounds.cover if number == 0 else self.bounds.text
-        text = self._repair(f"{label} text", *repair.story_text(raw.text, limit))
-        self.texts.append(text)
-        names = NameBook.build(self.request, self.sheet, self.texts)
-        prompt = self._repair(
-            f"{label} image prompt", *repair.english(raw.image_prompt, self.bounds.prompt, names)
-        )
-        page = Page(page=number, text=text, image_prompt=prompt)
-        _raise(page_problems(page, self.request, names))
-        self._screen(label, page.text, page.image_prompt)
-        self.pages.append(page)
-        return page
-
-    def story(self, data: dict[str, object]) -> Story:
-        """The whole story, from the pages already handed on (so drafts and story agree)."""
-        if not self.title and isinstance(data.get("title"), str):
-            self.field("title", data["title"])  # type: ignore[arg-type]
-        if not self.sheet and isinstance(data.get("character_sheet"), str):
-            self.field("character_sheet", data["character_sheet"])  # type: ignore[arg-type]
-        if len(self.pages) != PAGE_COUNT:
-            raise InvalidStory(f"the story has {len(self.pages)} pages (needs {PAGE_COUNT})")
-        # A name the text declared late ("a duck called Pip" on page 3) may sit in an earlier
-        # prompt: describe it there too (a consumer redoes a page that differs from its draft).
-        names = NameBook.build(self.request, self.sheet, self.texts)
-        pages = []
-        for page in self.pages:
-            fixed = repair.english(page.image_prompt, self.bounds.prompt, names)
-            prompt = self._repair(f"{page_label(page.page)} image prompt", *fixed)
-            pages.append(page.model_copy(update={"image_prompt": prompt}))
-        story = Story(title=self.title, character_sheet=self.sheet, pages=pages)
-        _raise(story_problems(story, self.request))
-        return story
-
-    def _screen(self, label: str, text: str, image_prompt: str) -> None:
-        """The request screen, on what the model wrote, before anyone sees or hears it."""
-        if not self.safety_screen:
+    def log(self, attempt: int, tokens: int | None) -> None:
+        if not self.chunks:
             return
-        verdict = screen_page(text, image_prompt, self.request.language)
-        if not verdict.allowed:
-            raise UnsafeDraft(f"the {label} was refused by the safety screen ({verdict.category})")
-
-    @staticmethod
-    def _repair(label: str, value: str, notes: list[str]) -> str:
-        if notes:
-            log.info("Repaired the %s: %s", label, "; ".join(notes))
-        return value
-
-
-def _raise(problems: list[str]) -> None:
-    if problems:
-        raise InvalidStory("; ".join(problems))
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "story"
-    return f"{where}: {error['msg']}"
+        rate = (
+            f"{max(tokens - 1, 0) / self.generating:.1f} tokens/s ({tokens} tokens)"
+            if tokens is not None and self.generating > 0
+            else f"{self.chunks} pieces (the writer cannot count tokens)"
+        )
+        log.info(
+            "[TIMING] LLM attempt %d: first token after %.2fs, generation %.2fs, %s",
+            attempt,
+            self.first - self.started - (self.paused_at_first - self.paused_at_start),
+            self.generating,
+            rate,
+        )
 
 
 class _WritingDeadline:

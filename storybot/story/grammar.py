@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from storybot.models import AGE_BANDS, DEFAULT_AGE, LANGUAGES, AgeBand, Language
-from storybot.paths import PROJECT_ROOT
+from storybot.paths import GRAMMARS_DIR
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,9 @@ HANGUL_CLASS = "가-힣"
 ASCII_CLASS = r" !#-\[\]-~"
 # Typographic punctuation Korean text uses; three bytes each, no more than a Hangul syllable.
 KO_PUNCTUATION = "“”‘’…·"
+# Korean text takes ASCII digits, spaces and punctuation, but no Latin letters: a Korean page
+# holds Korean (a model that drifts into English cannot, under the grammar).
+KO_ASCII_CLASS = r" !#-@\[\]-`{-~"
 # An English title or page may open with a letter, a digit or a single quote (dialogue).
 EN_FIRST_CLASS = "A-Za-z0-9'"
 
@@ -92,9 +95,12 @@ def story_grammar(language: Language, band: AgeBand = DEFAULT_AGE) -> str:
     """The GBNF grammar of the story JSON for `language` and the age band `band`."""
     b = BAND_BOUNDS[(language, band)]
     if language == "ko":
-        story_rule = "Title and page text start with a Hangul syllable; then Hangul, ASCII, “”‘’…·."
+        story_rule = (
+            "Title and page text start with a Hangul syllable; then Hangul, ASCII digits and "
+            "punctuation (no Latin letters), “”‘’…·."
+        )
         first = f"[{HANGUL_CLASS}]"
-        tchar = f"[{HANGUL_CLASS}] | [{ASCII_CLASS}] | [{KO_PUNCTUATION}]"
+        tchar = f"[{HANGUL_CLASS}] | [{KO_ASCII_CLASS}] | [{KO_PUNCTUATION}]"
     else:
         story_rule = "Title and page text are printable ASCII; they start with a letter or digit."
         first = f"[{EN_FIRST_CLASS}]"
@@ -124,7 +130,7 @@ def story_schema(language: Language, band: AgeBand = DEFAULT_AGE) -> dict[str, A
     """
     b = BAND_BOUNDS[(language, band)]
     if language == "ko":
-        first, rest = f"[{HANGUL_CLASS}]", f"[{HANGUL_CLASS}{ASCII_CLASS}{KO_PUNCTUATION}]"
+        first, rest = f"[{HANGUL_CLASS}]", f"[{HANGUL_CLASS}{KO_ASCII_CLASS}{KO_PUNCTUATION}]"
     else:
         first, rest = f"[{EN_FIRST_CLASS}]", f"[{ASCII_CLASS}]"
 
@@ -175,7 +181,7 @@ def grammar_path(configured: Path, language: Language, band: AgeBand = DEFAULT_A
 def default_paths() -> dict[GrammarKey, Path]:
     """Where the generated grammars live: Korean at the default band is LLM_GRAMMAR's default;
     the other languages and bands are its variants (see `grammar_path`)."""
-    folder = PROJECT_ROOT / "grammars"
+    folder = GRAMMARS_DIR
     paths = {}
     for language in LANGUAGES:
         for band in AGE_BANDS:

@@ -101,6 +101,12 @@ class LlamaCppWriter:
     def paused_seconds(self) -> float:
         return self._pause.paused_seconds
 
+    async def count_tokens(self, text: str) -> int | None:
+        """How many tokens `text` is in the model's vocabulary (an honest tokens/s)."""
+        if self._llama is None:
+            return None
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
     async def load(self) -> None:
         """Load the model and the grammar (once), off the event loop."""
         if self._llama is None:

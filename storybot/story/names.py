@@ -59,7 +59,10 @@ NOT_NAMES = frozenset(
     English American British Chinese Japanese European African Asian Indian French Spanish
     Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May
     June July August September October November December Spring Summer Autumn Fall Winter
-    Once One Then Today Tomorrow Yesterday Everyone Everybody""",
+    Once One Then Today Tomorrow Yesterday Everyone Everybody
+    I He She It We You They Him Her His Its Our Your Their Them Us Me My Mine Hers Theirs
+    This That These Those There Here Who What When Where Why How And But Or So Yes No Oh Wow
+    Hello Hi Please Thank Thanks Someone Somebody Nobody Nothing Everything Something""",
     )
 )
 ARTICLES = frozenset({"a", "an", "the"})

@@ -22,9 +22,10 @@ SHAPE = (
 
 # The English rules for the image side are the same in both languages: the painter reads English.
 IMAGE_RULES = """\
-- character_sheet (English): for every character who appears on more than one page, one line \
-with looks, clothes and colours, e.g. "a small white rabbit with long ears, wearing a red scarf; \
-an old striped tiger in a blue vest".
+- character_sheet (English): one line for every character the request names, and for any other \
+character who appears on more than one page: the character's kind or name as the request gives \
+it, a colon, then its looks, clothes and colours, the same on every page. Lines are separated \
+by semicolons.
 - image_prompt (English, at most 300 characters): the characters as the character sheet \
 describes them, the setting, the action and the mood of that page. Never use a name in an \
 image prompt; describe the character instead. No text, letters or speech bubbles in the picture.
@@ -100,19 +101,26 @@ def system_prompt(request: StoryRequest, style_label: str | None = None) -> str:
     )
 
 
-def build_messages(request: StoryRequest, style_label: str | None = None) -> list[Message]:
-    """The chat messages for `request`, in its language, for its age band and picture style."""
+def build_messages(
+    request: StoryRequest, style_label: str | None = None, note: str = ""
+) -> list[Message]:
+    """The chat messages for `request`, in its language, for its age band and picture style;
+    `note` says what the last attempt did wrong (`storybot.story.review.retry_note`)."""
     system = {"role": "system", "content": system_prompt(request, style_label)}
     if request.language == "en":
         user = (
             f"Write a picture book.\nEra: {request.era}\nPlace: {request.place}\n"
             f"Characters: {request.characters}\nTopic: {request.topic}"
         )
+        if note:
+            user += f"\n\nThe last answer had these faults; do not repeat them:\n{note}"
         return [system, {"role": "user", "content": user}]
     user = (
         f"그림책을 써 주세요.\n시대: {request.era}\n장소: {request.place}\n"
         f"등장인물: {request.characters}\n주제: {request.topic}"
     )
+    if note:
+        user += f"\n\n지난번 답에 이런 문제가 있었어요. 고쳐서 다시 써 주세요:\n{note}"
     return [system, {"role": "user", "content": user}]
 
 

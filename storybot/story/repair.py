@@ -23,23 +23,48 @@ _TYPOGRAPHY = str.maketrans(
     }
 )  # fmt: skip
 _SENTENCE_END = re.compile(r"[.!?…。~]+[\"'”’)]*(?=\s|$)")
+# Whether a text ends a sentence: punctuation, or a Korean final ending without a full stop.
+_ENDS_SENTENCE = re.compile(
+    r"(?:[.!?…。~]+|(?<=[다요죠네까자]))[\"'”’)\]]*(?:\s*[^\w\s,;:\"'])*\s*$"
+)  # a closing quote, then maybe an emoji or two (🎄)
 _HANGUL_WORD = re.compile(r"[가-힣]+")
 # What may open an image prompt: a letter or a digit ("3 little pigs").
 _LEADING_JUNK = re.compile(r"^[^A-Za-z0-9]+")
 
 
-def story_text(text: str, limit: int) -> tuple[str, list[str]]:
-    """A title or page text: trimmed, and cut after its last whole sentence past `limit`."""
+def ends_a_sentence(text: str) -> bool:
+    """Whether `text` ends a sentence (punctuation, or a Korean ending such as …답니다)."""
+    return bool(_ENDS_SENTENCE.search(text.strip()))
+
+
+def story_text(text: str, limit: int, whole_sentences: bool = False) -> tuple[str, list[str]]:
+    """A title or page text: trimmed, and cut after its last whole sentence when it reaches
+    `limit` (a grammar stops a string there, mid-word) or, with `whole_sentences`, when it
+    does not end one."""
     notes = []
     trimmed = text.strip()
     if len(trimmed) >= 2 and trimmed[0] + trimmed[-1] in ('""', "“”", "**"):
         trimmed = trimmed.strip('"“”*').strip()
         notes.append("removed the quotes around it")
-    if len(trimmed) > limit:
+    unfinished = whole_sentences and not ends_a_sentence(trimmed)
+    if len(trimmed) >= limit or unfinished:
         ends = [m.end() for m in _SENTENCE_END.finditer(trimmed[:limit])]
-        cut = ends[-1] if ends else limit
-        notes.append(f"cut from {len(trimmed)} to {cut} characters")
-        trimmed = trimmed[:cut].rstrip()
+        if ends and ends[-1] < len(trimmed):
+            notes.append(f"cut from {len(trimmed)} to {ends[-1]} characters (a whole sentence)")
+            trimmed = trimmed[: ends[-1]].rstrip()
+        elif len(trimmed) > limit:
+            notes.append(f"cut from {len(trimmed)} to {limit} characters")
+            trimmed = trimmed[:limit].rstrip()
+    return trimmed, notes
+
+
+def title(text: str, limit: int) -> tuple[str, list[str]]:
+    """A title: trimmed, and at `limit` cut back to its last whole word."""
+    trimmed, notes = story_text(text, limit + 1)
+    if len(trimmed) >= limit and " " in trimmed[:limit]:
+        cut = trimmed[:limit].rsplit(" ", 1)[0].rstrip(" ,;:-")
+        notes.append(f"cut from {len(trimmed)} to {len(cut)} characters (a whole word)")
+        trimmed = cut
     return trimmed, notes
 
 
@@ -57,7 +82,7 @@ def english(text: str, limit: int, book: NameBook | None = None) -> tuple[str, l
     if stripped != ascii_text and any(c.isalnum() for c in ascii_text):
         notes.append("dropped leading punctuation")
         ascii_text = stripped
-    if len(ascii_text) > limit:
+    if len(ascii_text) >= limit:  # at the limit a grammar stopped it, maybe mid-word
         cut = ascii_text[:limit]
         comma = cut.rfind(",")
         cut = cut[:comma] if comma > limit // 2 else cut.rsplit(" ", 1)[0]

@@ -2,8 +2,7 @@
 
 Servers differ in how they take the constraint on the answer:
 
-- `grammar`: a GBNF grammar in the request body (llama.cpp's llama-server, llama-cpp-python's
-  server);
+- `grammar`: a GBNF grammar in the request body (llama-server, llama-cpp-python's server);
 - `json_schema`: OpenAI's `response_format: {"type": "json_schema", "json_schema": {...}}`
   (llama-server, vLLM, Ollama, OpenAI);
 - `json_object`: `response_format: {"type": "json_object", "schema": {...}}` (llama-cpp-python's
@@ -325,6 +324,21 @@ class LlamaServerWriter:
             self.constraint,
         )
         return True
+
+    async def count_tokens(self, text: str) -> int | None:
+        """`text` in the server's tokens (llama.cpp /tokenize, llama-cpp-python /extras/…)."""
+        if self._session is None or self._session.closed:
+            return None
+        for path, body in (("/tokenize", {"content": text}), ("/extras/tokenize", {"input": text})):
+            try:
+                quick = aiohttp.ClientTimeout(total=5)
+                async with self._session.post(self.url + path, json=body, timeout=quick) as answer:
+                    tokens = (await answer.json()).get("tokens") if answer.status == 200 else None
+            except (aiohttp.ClientError, TimeoutError, ValueError, AttributeError):
+                return None
+            if isinstance(tokens, list):
+                return len(tokens)
+        return None
 
     async def release(self) -> None:
         """Nothing to give back: the server owns its model."""

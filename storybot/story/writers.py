@@ -20,7 +20,7 @@ from storybot.story.gbnf import GrammarSyntaxError, worst_case_tokens
 from storybot.story.grammar import LANGUAGES, GrammarKey, grammar_path
 from storybot.story.prompt import Message
 
-TOP_K = 40  # llama.cpp's default, as the original's llama-cli ran with
+TOP_K = 40  # llama.cpp's default: the setting small models are tuned and tested with
 GGUF_MAGIC = b"GGUF"
 
 
@@ -52,6 +52,11 @@ class StoryWriter(Protocol):
         """How long the writer has been held paused in all, the pause now held included."""
         ...
 
+    async def count_tokens(self, text: str) -> int | None:
+        """How many tokens the model's tokenizer makes of `text` (None: cannot tell), so the
+        log's tokens/s counts tokens, not streamed pieces."""
+        ...
+
     async def release(self) -> None:
         """The story is written: give back what only writing needs (see LLM_KEEP_LOADED)."""
         ...
@@ -63,7 +68,8 @@ class StoryWriter(Protocol):
 
 @dataclass(frozen=True)
 class Sampling:
-    """How to sample; the original's temperature 0.7 and top-p 0.9 are the settings' defaults."""
+    """How to sample; temperature 0.7 and top-p 0.9 (the settings' defaults) keep a story
+    varied but on topic."""
 
     temperature: float = Settings.model_fields["llm_temperature"].default
     top_p: float = Settings.model_fields["llm_top_p"].default

@@ -249,7 +249,8 @@ class FasterWhisperTranscriber(_WhisperEngine):
 
 
 class OpenAIWhisperTranscriber(_WhisperEngine):
-    """openai-whisper (PyTorch), the original's engine: a size name or a local `.pt` file."""
+    """openai-whisper (PyTorch), for machines that already have torch: a size name or a
+    local `.pt` file."""
 
     name = "openai-whisper"
 
@@ -262,7 +263,7 @@ class OpenAIWhisperTranscriber(_WhisperEngine):
         **options: Any,
     ) -> None:
         super().__init__(model, **options)
-        # CPU by default, as the original: the GPU stays with ComfyUI and the LLM.
+        # CPU by default: the GPU stays with ComfyUI and the LLM.
         self.device = device
         self.download_root = download_root
 

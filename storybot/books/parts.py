@@ -1,0 +1,121 @@
+"""What the book pipeline is made of: the engines it is handed (as protocols), its options,
+one attempt of the writer with what was made from its pages, and two small helpers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from storybot.engines.styles import DEFAULT_STYLE, Style, default_style
+from storybot.errors import StorybotError
+from storybot.keepsakes.video import VideoOptions
+from storybot.models import PAGE_COUNT, Event, Page
+
+ProgressCallback = Callable[[int, int], Awaitable[None] | None]
+Emit = Callable[[Event, bool], None]
+"""Commits the record (when the flag says so), then lets the event out."""
+
+
+class NoPicturesError(StorybotError):
+    """Not one picture of the book could be painted: a picture book without pictures fails."""
+
+    code = "no_pictures"
+
+
+class Painter(Protocol):
+    """Paints one page (the ComfyUI pool)."""
+
+    async def paint(
+        self,
+        image_prompt: str,
+        out: Path,
+        *,
+        seed: int,
+        character_sheet: str = "",
+        on_progress: ProgressCallback | None = None,
+        style: Style | None = None,
+        owner: str = "",
+    ) -> Path: ...
+
+    async def reachable(self) -> bool: ...
+
+    async def free_all(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class PictureVerdict(Protocol):
+    safe: bool
+    reason: str
+    seconds: float
+
+
+class PictureChecker(Protocol):
+    """Looks at a painted picture before anyone sees it (the nudity detector)."""
+
+    async def check(self, picture: Path) -> PictureVerdict: ...
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    shared_gpu: bool = True
+    # GPU_SCHEDULE on a shared GPU: "interleave" pauses the writer while a picture is painted;
+    # "story-first" paints only once the whole story is written.
+    gpu_schedule: str = "interleave"
+    image_retries: int = 1  # on top of the pool's own retry on another server
+    narration_timeout: float = 180.0
+    video_timeout: float = 600.0
+    make_video: bool = True
+    video: VideoOptions = field(default_factory=VideoOptions)
+    picture_size: tuple[int, int] = (1024, 1024)  # of the placeholder for a flagged picture
+    styles: dict[str, Style] = field(default_factory=dict)  # IMAGE_STYLES, by name
+    make_pdf: bool = True
+    pdf_font: Path | None = None  # BOOK_PDF_FONT; None: fontconfig finds a Korean font
+
+    def style(self, name: str) -> Style:
+        """The look `name` asks for; watercolor for a style an operator has since removed."""
+        return self.styles.get(name) or self.styles.get(DEFAULT_STYLE, default_style())
+
+
+class Attempt:
+    """One draft of the story and what was made from its pages."""
+
+    def __init__(self, number: int, folder: Path, character_sheet: str) -> None:
+        self.number = number
+        self.folder = folder
+        self.sheet = character_sheet
+        self.title = ""
+        loop = asyncio.get_running_loop()
+        self.prompts: list[asyncio.Future[Page]] = [loop.create_future() for _ in range(PAGE_COUNT)]
+        self.accepted = asyncio.Event()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.images: asyncio.Task[None] | None = None
+        # What was made before the story was accepted: page → (the page it was made from, file)
+        self.drafted_images: dict[int, tuple[Page, Path]] = {}
+        self.drafted_audio: dict[int, tuple[Page, str, Path]] = {}
+
+
+def first_error(group: BaseExceptionGroup) -> BaseException:
+    """The error to report from a task group: ours first, then anything else."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        error = pending.pop(0)
+        if isinstance(error, BaseExceptionGroup):
+            pending.extend(error.exceptions)
+        else:
+            leaves.append(error)
+    ours = [e for e in leaves if isinstance(e, StorybotError)]
+    return (ours or leaves)[0]
+
+
+def ready_prefix(ready: list[bool]) -> int:
+    """The last page of the unbroken run of ready pages from the cover (-1 if none): the
+    web app's `ready_max_page` / `ready_max_audio_page`."""
+    count = 0
+    while count < len(ready) and ready[count]:
+        count += 1
+    return count - 1

@@ -1,0 +1,394 @@
+"""The book pipeline: a run's record in, its finished book's files out, typed events on the way.
+
+    story (streams pages) ─► page k text ─► narration of page k (CPU pool)
+                                        └─► image of page k (ComfyUI), cover first
+
+Narration of a page starts the moment its text exists; each picture starts as soon as its
+prompt exists, several at once when the pool has several free painters. When the LLM and
+ComfyUI share one GPU, the writer is paused while a picture is painted and resumes where it
+stopped (GPU_SCHEDULE=interleave: the same GPU work in a better order), or the pictures wait
+until the story is written (story-first, or a writer that cannot pause).
+The whole book is one coroutine: its narration, painting and video run under one
+`asyncio.TaskGroup`, so cancelling it stops all of them, and nothing outlives it.
+
+Each attempt of the writer works in a draft folder outside the run's folder; only what the
+accepted story's own pages produced is promoted into the run folder (`cover.png`,
+`page_0.wav`…), so a retry can trust every file it finds there. Nothing in here knows about
+Discord: the bot and the CLI render the events; ending the run is the service's job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable
+from pathlib import Path
+
+from storybot.books.finishing import make_keepsakes
+from storybot.books.narration import PageNarration
+from storybot.books.parts import (
+    Attempt,
+    Emit,
+    NoPicturesError,
+    Painter,
+    PictureChecker,
+    PipelineOptions,
+    first_error,
+    ready_prefix,
+)
+from storybot.books.picture_review import looked_at
+from storybot.books.store import IMAGE_NAMES, RunRecord, RunStore
+from storybot.engines.tts import Narrator
+from storybot.errors import StorybotError, StoryError
+from storybot.logs import timing
+from storybot.models import (
+    PAGE_COUNT,
+    Page,
+    PageImage,
+    PageText,
+    Progress,
+    Stage,
+    StageStarted,
+    Status,
+    Story,
+    StoryReady,
+)
+from storybot.story import DraftPage, StoryAuthor, WrittenStory
+
+log = logging.getLogger(__name__)
+
+__all__ = ["NoPicturesError", "Painter", "PictureChecker", "Pipeline", "PipelineOptions"]
+
+
+class Pipeline:
+    """Makes books from runs: `make(record, emit)` is one book, start to end."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        author: StoryAuthor,
+        painter: Painter,
+        narrator: Narrator | None,
+        options: PipelineOptions | None = None,
+        picture_check: PictureChecker | None = None,
+    ) -> None:
+        self.store = store
+        self.author = author
+        self.painter = painter
+        self.narrator = narrator
+        self.options = options or PipelineOptions()
+        self.picture_check = picture_check
+
+    async def make(self, record: RunRecord, emit: Emit) -> None:
+        """Make `record`'s book; return when every part is made.
+
+        Raises StorybotError when the book cannot be made (it becomes FAILED) and
+        CancelledError when cancelled; either way the files already accepted are kept."""
+        await _Book(self, record, emit).make()
+
+    async def redraw(self, record: RunRecord, index: int, emit: Emit) -> None:
+        """Draw page `index` of a made book with a new seed; the rest is kept. The old
+        read-along video no longer matches, so it is removed (remade on request)."""
+        await _Book(self, record, emit).redraw(index)
+
+    async def remake_keepsakes(self, record: RunRecord) -> None:
+        """The read-along video and the PDF again, from the run's files (after a redraw)."""
+        await make_keepsakes(self.store, record, self.options)
+
+
+class _Book:
+    """One book being made (the state of one `Pipeline.make` call)."""
+
+    def __init__(self, pipeline: Pipeline, record: RunRecord, emit: Emit) -> None:
+        self.pipeline = pipeline
+        self.record = record
+        self.store = pipeline.store
+        self.options = pipeline.options
+        self._emit = emit
+        self.attempt: Attempt | None = None
+        self.group: asyncio.TaskGroup | None = None
+        self.last_image_error = ""
+        self.painting: set[int] = set()  # pages whose pictures are being painted now
+        self.narration = PageNarration(pipeline.narrator, self.store, record, self.options, emit)
+
+    async def make(self) -> None:
+        record = self.record
+        if record.image_seed is None:
+            record.image_seed = random.randrange(2**32)
+        record.status = Status.RUNNING
+        self.store.clear_drafts(record.run_id)
+        if record.story is None:  # nothing in the folder belongs to a story yet
+            self.store.discard_outputs(record)
+        try:
+            await self._make_parts()
+        except BaseExceptionGroup as group:  # say what went wrong, not "errors in a TaskGroup"
+            raise first_error(group) from None
+        # The drafts stay until the run's next start (or retention): a renderer may still be
+        # reading one an event named; the accepted ones are hard links, so they cost no space.
+        if all(info.image_failed for info in record.pages):
+            raise NoPicturesError(f"no picture could be painted ({self.last_image_error})")
+        await make_keepsakes(self.store, record, self.options)
+
+    async def _make_parts(self) -> None:
+        """The story, every picture and every narration, under one task group."""
+        record = self.record
+        async with asyncio.TaskGroup() as group:
+            self.group = group
+            story = record.story
+            if story is None:
+                await self._set_stage(Stage.LLM)
+                story = await self._write()
+            else:  # a retry: the accepted story and its files are reused
+                attempt = self._begin(0, story.character_sheet)
+                attempt.title = story.title
+                attempt.accepted.set()
+                for page in story.pages:
+                    self._page_ready(attempt, page)
+            attempt = self.attempt
+            assert attempt is not None
+            if attempt.images is None:
+                self._start_images(attempt, story)
+            assert attempt.images is not None
+            await attempt.images
+            if any(not task.done() for task in attempt.tasks):
+                await self._set_stage(Stage.TTS)
+
+    # --- the story ---------------------------------------------------------------------
+
+    async def _write(self) -> Story:
+        """Stream the story; each page starts its narration (and image) as it arrives."""
+        async for item in self.pipeline.author.stream(self.record.request):
+            if isinstance(item, DraftPage):
+                attempt = self.attempt
+                if attempt is None or item.attempt != attempt.number:
+                    attempt = await self._supersede(item.attempt, item.character_sheet)
+                attempt.title = item.title
+                self._page_ready(attempt, item.page)
+            elif isinstance(item, WrittenStory):
+                return await self._accept(item)
+        raise StoryError("the writer ended without a story")  # pragma: no cover
+
+    async def _supersede(self, number: int, character_sheet: str) -> Attempt:
+        """A new attempt of the writer replaces the one before, and all it was making."""
+        old = self.attempt
+        if old is not None:
+            log.info("Story attempt %d replaces attempt %d", number, old.number)
+            for task in old.tasks:
+                task.cancel()
+            await asyncio.gather(*old.tasks, return_exceptions=True)
+            for info in self.record.pages:
+                info.text = ""
+        return self._begin(number, character_sheet)
+
+    def _begin(self, number: int, character_sheet: str) -> Attempt:
+        folder = self.store.attempt_dir(self.record.run_id, f"a{number}")
+        attempt = Attempt(number, folder, character_sheet)
+        self.attempt = attempt
+        if number > 0 and self._paints_while_writing():
+            attempt.images = self._spawn(attempt, self._paint_pages(attempt))
+        return attempt
+
+    def _paints_while_writing(self) -> bool:
+        """Whether pictures may start before the story is written (see the module's doc)."""
+        options = self.options
+        if not options.shared_gpu:
+            return True
+        return options.gpu_schedule == "interleave" and self.pipeline.author.writer.can_pause
+
+    def _gpu_turn(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """The GPU for one picture: on a shared GPU the writer is paused meanwhile (a writer
+        that is not writing returns at once); otherwise nothing to wait for."""
+        if self.options.shared_gpu and self._paints_while_writing():
+            return self.pipeline.author.writer.paused()
+        return contextlib.nullcontext()
+
+    async def _accept(self, written: WrittenStory) -> Story:
+        """The story is final: promote what its own pages made, redo what they did not."""
+        record, story = self.record, written.story
+        attempt = self.attempt
+        if attempt is None or written.attempts != attempt.number:
+            attempt = await self._supersede(written.attempts, story.character_sheet)
+        attempt.sheet, attempt.title = story.character_sheet, story.title
+        record.story = story
+        record.timings["llm"] = round(written.seconds, 3)
+        path = self.store.run_dir(record.run_id) / "story.json"
+        path.write_text(story.model_dump_json(indent=2), encoding="utf-8")
+        attempt.accepted.set()
+        for page in story.pages:
+            if not attempt.prompts[page.page].done():  # a page the stream never showed
+                self._page_ready(attempt, page)
+        for index, (made_from, draft) in attempt.drafted_images.items():
+            if made_from == story.pages[index]:
+                self._promote_image(index, draft, announce=False)  # shown already
+        for index, (made_from, title, draft) in attempt.drafted_audio.items():
+            if made_from == story.pages[index] and title == story.title:
+                self.narration.promote(index, draft, announce=False)
+            elif self.narration.wanted(index):  # the final page differs from its draft
+                self._spawn(attempt, self.narration.narrate(attempt, story.pages[index]))
+        self._emit(StoryReady(story=story), True)
+        await self.pipeline.author.writer.release()
+        return story
+
+    def _page_ready(self, attempt: Attempt, page: Page) -> None:
+        info = self.record.pages[page.page]
+        info.text = page.text
+        if page.page == 0:
+            info.title = attempt.title
+        self._emit(PageText(page=page), True)
+        if not attempt.prompts[page.page].done():
+            attempt.prompts[page.page].set_result(page)
+        if self.narration.wanted(page.page):
+            self._spawn(attempt, self.narration.narrate(attempt, page))
+
+    def _start_images(self, attempt: Attempt, story: Story) -> None:
+        attempt.sheet = story.character_sheet
+        for page in story.pages:
+            if not attempt.prompts[page.page].done():
+                attempt.prompts[page.page].set_result(page)
+        attempt.images = self._spawn(attempt, self._paint_pages(attempt))
+
+    def _spawn(self, attempt: Attempt, work: Awaitable[None]) -> asyncio.Task[None]:
+        assert self.group is not None
+        task = self.group.create_task(work)  # type: ignore[arg-type]
+        attempt.tasks.add(task)
+        return task
+
+    # --- images ------------------------------------------------------------------------
+
+    async def _paint_pages(self, attempt: Attempt) -> None:
+        """Each page as soon as its prompt exists (asked for in page order, so the cover goes
+        first; the pool paints as many at once as it has free painters); then anything the
+        accepted story changed since its draft was painted."""
+        async with asyncio.TaskGroup() as pages:
+            for index in range(PAGE_COUNT):
+                pages.create_task(self._paint_page(attempt, index))
+        await attempt.accepted.wait()
+        story = self.record.story
+        assert story is not None
+        async with asyncio.TaskGroup() as pages:
+            for page in story.pages:
+                if not self._has_image(page.page):
+                    pages.create_task(self._paint_when_ready(attempt, page))
+
+    async def _paint_page(self, attempt: Attempt, index: int) -> None:
+        page = await attempt.prompts[index]
+        if self._has_image(index):
+            self._emit(PageImage(page=index, path=self._image(index)), True)
+        else:
+            await self._paint_when_ready(attempt, page)
+
+    async def _paint_when_ready(self, attempt: Attempt, page: Page) -> None:
+        # Several pictures may be painted at once: the stage shown is the earliest of them
+        # (the cover while it is being painted), so the book reads front to back.
+        self.painting.add(page.page)
+        await self._set_stage(Stage.for_image(min(self.painting)))
+        try:
+            await self._paint(attempt, page)
+        finally:
+            self.painting.discard(page.page)
+        if self.painting and self.record.stage != Stage.for_image(min(self.painting)):
+            await self._set_stage(Stage.for_image(min(self.painting)))
+
+    def _has_image(self, index: int) -> bool:
+        info = self.record.pages[index]
+        painted = info.image_path is not None and info.image_path.is_file()
+        return painted or info.image_failed
+
+    def _image(self, index: int) -> Path:
+        path = self.record.pages[index].image_path
+        assert path is not None
+        return path
+
+    async def _paint(self, attempt: Attempt, page: Page) -> None:
+        stage = Stage.for_image(page.page)
+        draft = attempt.folder / IMAGE_NAMES[page.page]
+
+        async def progress(step: int, total: int) -> None:
+            self._emit(Progress(stage=stage, step=step, total=total), False)
+
+        async def paint(seed: int) -> Path:
+            async with self._gpu_turn():
+                with timing(log, f"image {stage.value}"):
+                    return await self.pipeline.painter.paint(
+                        page.image_prompt,
+                        draft,
+                        seed=seed,
+                        character_sheet=attempt.sheet,
+                        on_progress=progress,
+                        style=self.options.style(self.record.request.style),
+                        owner=self.record.run_id,
+                    )
+
+        error: Exception | None = None
+        for attempt_number in range(self.options.image_retries + 1):
+            try:
+                started = time.perf_counter()
+                path = await paint(self.record.image_seed or 0)
+                path = await looked_at(
+                    self.pipeline.picture_check,
+                    self.record,
+                    page.page,
+                    path,
+                    paint,
+                    self.options.picture_size,
+                )
+            except Exception as exc:  # one picture never loses a book
+                log.warning("Image %s failed (try %d): %s", stage.value, attempt_number + 1, exc)
+                error = exc
+                continue
+            self.record.timings[f"image_{page.page}"] = round(time.perf_counter() - started, 3)
+            if attempt.accepted.is_set() and self.record.story is not None:
+                if self.record.story.pages[page.page] == page:
+                    self._promote_image(page.page, path)
+                return  # painted from a page the final story changed: painted again later
+            attempt.drafted_images[page.page] = (page, path)
+            self._emit(PageImage(page=page.page, path=path), False)
+            return
+        info = self.record.pages[page.page]
+        info.image_failed = True
+        self.last_image_error = str(error)
+        self.record.warnings.append(f"page {page.page}: the picture could not be made ({error})")
+        self._advance_ready_page()
+        self.store.save(self.record)
+
+    def _promote_image(self, index: int, draft: Path, *, announce: bool = True) -> None:
+        final = self.store.promote(draft, self.store.image_path(self.record.run_id, index))
+        self.record.pages[index].image_path = final
+        self._advance_ready_page()
+        if announce:
+            self._emit(PageImage(page=index, path=final), True)
+
+    def _advance_ready_page(self) -> None:
+        self.record.ready_max_page = ready_prefix(
+            [p.image_path is not None or p.image_failed for p in self.record.pages]
+        )
+
+    async def redraw(self, index: int) -> None:
+        record, story = self.record, self.record.story
+        if story is None:
+            raise StorybotError("this book has no story to draw")
+        attempt = Attempt(0, self.store.attempt_dir(record.run_id, "redraw"), "")
+        attempt.sheet, attempt.title = story.character_sheet, story.title
+        attempt.accepted.set()
+        seed, warnings = record.image_seed, list(record.warnings)
+        record.image_seed = random.randrange(2**32)  # a new look for this page only
+        try:
+            await self._set_stage(Stage.for_image(index))
+            record.pages[index].image_failed = False
+            await self._paint(attempt, story.pages[index])
+        finally:
+            record.image_seed = seed
+        if record.pages[index].image_failed:  # the old picture is still there: keep it
+            record.pages[index].image_failed, record.warnings = False, warnings
+            raise StorybotError(f"page {index} could not be painted again")
+        self.store.video_path(record.run_id).unlink(missing_ok=True)
+        (self.store.run_dir(record.run_id) / "book.pdf").unlink(missing_ok=True)
+
+    # --- the end -----------------------------------------------------------------------
+
+    async def _set_stage(self, stage: Stage) -> None:
+        self.record.stage = stage
+        self._emit(StageStarted(stage=stage), True)
