@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from storybot.books.maker import BookMaker
-from storybot.books.metrics import Metrics
+from storybot.books.metrics import Metrics, installation_salt
 from storybot.books.pipeline import Painter, Pipeline, PipelineOptions
 from storybot.books.queue import Scheduler
 from storybot.books.store import RunStore
@@ -199,7 +199,8 @@ def make_book_maker(settings: Settings, painter: Painter | None = None) -> BookM
     scheduler = Scheduler(len(settings.comfyui_urls), settings.max_books_per_user)
     metrics = None
     if settings.metrics_port is not None:  # served by the bot (or CLI) that owns the maker
-        metrics = Metrics(scheduler, painter if isinstance(painter, ComfyPool) else None)
+        pool = painter if isinstance(painter, ComfyPool) else None
+        metrics = Metrics(scheduler, pool, salt=installation_salt(settings.data_dir))
     return BookMaker(
         store,
         scheduler,

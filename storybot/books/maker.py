@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from storybot.books import versions
 from storybot.books.active import ActiveBook, CancelOutcome
 from storybot.books.metrics import Metrics
 from storybot.books.pipeline import Pipeline
@@ -73,6 +74,7 @@ class BookMaker:
         self.metrics = metrics  # None: no metrics are kept
         self.active: dict[str, ActiveBook] = {}
         self.delivering: set[str] = set()  # runs whose files are being sent: never pruned
+        self._owners: dict[str, asyncio.Lock] = {}  # see `_owner`
         self._chores: set[asyncio.Task[None]] = set()
 
     def submit(
@@ -125,10 +127,19 @@ class BookMaker:
         self.scheduler.check_user(record.requester_id)
         return self._queue(record, redraw=page)
 
+    def _owner(self, run_id: str) -> asyncio.Lock:
+        """The one turn at a book's files: a redraw's change, the keepsakes made again and a
+        snapshot for sending happen one at a time, in order."""
+        return self._owners.setdefault(run_id, asyncio.Lock())
+
     async def remake_keepsakes(self, run_id: str) -> None:
         """The read-along video and PDF again if a redraw removed them (before sending)."""
+        async with self._owner(run_id):
+            await self._remake_if_stale(run_id)
+
+    async def _remake_if_stale(self, run_id: str) -> None:
         record = self.store.get(run_id)
-        if record is None or record.story is None or run_id in self.active:
+        if record is None or record.story is None or record.status is not Status.DONE:
             return
         options, folder = self.pipeline.options, self.store.run_dir(run_id)
         stale = (options.make_video and not (folder / "book.mp4").is_file()) or (
@@ -184,17 +195,21 @@ class BookMaker:
     async def delivery(self, run_id: str, *, remake: bool = False) -> AsyncIterator[Book | None]:
         """The finished book to send, kept from retention while it is being sent; `remake`
         makes the keepsakes a redraw removed first. None if there is no such finished book."""
-        record = self.store.get(run_id)
-        if record is None:
-            yield None
-            return
         self.delivering.add(run_id)
+        version: Book | None = None
         try:
-            self.store.save(record)  # a touch: retention leaves it alone for a while
-            if remake:
-                await self.remake_keepsakes(run_id)
-            yield self.store.book(record)
+            async with self._owner(run_id):  # the book stays as it is while it is taken
+                record = self.store.get(run_id)
+                if record is not None:
+                    self.store.save(record)  # a touch: retention leaves it alone for a while
+                    if remake:
+                        await self._remake_if_stale(run_id)
+                    book = self.store.book(record)
+                    version = versions.snapshot(book) if book is not None else None
+            yield version  # sent from its own files: a redraw meanwhile changes the run's
         finally:
+            if version is not None:
+                versions.drop(version)
             self.delivering.discard(run_id)
 
     def serve_metrics(self, port: int, host: str = "127.0.0.1") -> None:
@@ -250,7 +265,8 @@ class BookMaker:
                     if run.redraw is None:
                         await self.pipeline.make(record, emit)
                     else:
-                        await self.pipeline.redraw(record, run.redraw, emit)
+                        owner = self._owner(record.run_id)
+                        await self.pipeline.redraw(record, run.redraw, emit, owner)
                 status, error = Status.DONE, ""
         except asyncio.CancelledError:
             status = Status.INTERRUPTED if run._interrupted else Status.CANCELLED

@@ -12,11 +12,14 @@ becomes a label.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 from wsgiref.simple_server import WSGIServer
@@ -82,12 +85,25 @@ def stage_of(key: str) -> str | None:
     return TIMING_STAGES.get(name if page.isdigit() else key)
 
 
-def lane_label(lane: str) -> str:
-    """A lane as a label: a short hash, so a lane named after a guild never shows its id;
-    the lanes runs have to themselves share one label."""
+def installation_salt(data_dir: Path) -> bytes:
+    """This installation's secret for lane labels, made once and kept in DATA_DIR: without it
+    anyone who knows the guild ids could hash them and read which guild is busy."""
+    path = data_dir / "metrics.salt"
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        salt = secrets.token_bytes(16)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(salt.hex(), encoding="ascii")
+        return salt
+
+
+def lane_label(lane: str, salt: bytes) -> str:
+    """A lane as a label: a short keyed hash, so a lane named after a guild never shows its id
+    and cannot be matched to one; the lanes runs have to themselves share one label."""
     if lane.startswith(OWN_LANE_PREFIX):
         return OWN_LANE
-    return hashlib.sha256(lane.encode()).hexdigest()[:12]
+    return hmac.new(salt, lane.encode(), hashlib.sha256).hexdigest()[:12]
 
 
 def server_label(url: str) -> str:
@@ -115,7 +131,8 @@ class _LiveState(Collector):
     thread: both sources only read lists and flags, which the event loop's changes cannot
     break mid-read (at worst a scrape is one change behind)."""
 
-    def __init__(self, lanes: Lanes | None, painters: Painters | None) -> None:
+    def __init__(self, lanes: Lanes | None, painters: Painters | None, salt: bytes) -> None:
+        self.salt = salt
         self.lanes = lanes
         self.painters = painters
 
@@ -129,7 +146,7 @@ class _LiveState(Collector):
             by_lane = self.lanes.depth_by_lane()
             running.add_metric([], len(self.lanes.running))
             waiting.add_metric([], sum(by_lane.values()))
-            for lane, count in sorted(_merge_labels(by_lane)):
+            for lane, count in sorted(_merge_labels(by_lane, self.salt)):
                 depth.add_metric([lane], count)
         yield from (running, waiting, depth)
         up = GaugeMetricFamily(
@@ -144,10 +161,10 @@ class _LiveState(Collector):
         yield from (up, busy)
 
 
-def _merge_labels(by_lane: Mapping[str, int]) -> Iterable[tuple[str, int]]:
+def _merge_labels(by_lane: Mapping[str, int], salt: bytes) -> Iterable[tuple[str, int]]:
     merged: dict[str, int] = {}
     for lane, count in by_lane.items():
-        label = lane_label(lane)
+        label = lane_label(lane, salt)
         merged[label] = merged.get(label, 0) + count
     return merged.items()
 
@@ -178,8 +195,11 @@ class Metrics:
         lanes: Lanes | None = None,
         painters: Painters | None = None,
         *,
+        salt: bytes,
         version: str = __version__,
     ) -> None:
+        """`salt` keys the lane labels (`installation_salt`)."""
+        self.salt = salt
         self.registry = CollectorRegistry()
         self.stage_seconds = Histogram(
             "storybot_stage_seconds",
@@ -197,7 +217,7 @@ class Metrics:
             self.stage_seconds.labels(stage=stage)
         for outcome in OUTCOMES.values():
             self.books.labels(outcome=outcome)
-        self.registry.register(_LiveState(lanes, painters))
+        self.registry.register(_LiveState(lanes, painters, salt))
         # The bot's own memory, CPU, open files and Python version, as every exporter has.
         for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
             self.registry.register(collector)

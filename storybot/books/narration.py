@@ -8,7 +8,7 @@ import logging
 import time
 from pathlib import Path
 
-from storybot.books.parts import Attempt, Emit, PipelineOptions, ready_prefix
+from storybot.books.parts import Attempt, Emit, PipelineOptions, ready_prefix, voice_of
 from storybot.books.store import AUDIO_NAMES, RunRecord, RunStore
 from storybot.engines.tts import Narrator
 from storybot.logs import timing
@@ -63,8 +63,11 @@ class PageNarration:
         self.record.timings[f"narration_{page.page}"] = round(time.perf_counter() - started, 3)
         story = self.record.story
         if attempt.accepted.is_set() and story is not None:
-            if story.pages[page.page] == page and story.title == title:
+            final = story.pages[page.page]
+            if voice_of(final, story.title) == voice_of(page, title):
                 self.promote(page.page, draft)
+            elif self.wanted(page.page):  # the story changed what this page says: again
+                await self.narrate(attempt, final)
             return
         attempt.drafted_audio[page.page] = (page, title, draft)
         self._emit(PageAudio(page=page.page, path=draft), False)

@@ -94,8 +94,24 @@ class Attempt:
         self.tasks: set[asyncio.Task[None]] = set()
         self.images: asyncio.Task[None] | None = None
         # What was made before the story was accepted: page → (the page it was made from, file)
-        self.drafted_images: dict[int, tuple[Page, Path]] = {}
+        # (a picture by what it was made from: `picture_of`)
+        self.drafted_images: dict[int, tuple[tuple[str, str], Path]] = {}
         self.drafted_audio: dict[int, tuple[Page, str, Path]] = {}
+        # Pictures that could not be made before the story was accepted: page → (what it was
+        # to be made from, why); the book hears of them only if the accepted page asks for it.
+        self.failed_images: dict[int, tuple[tuple[str, str], str]] = {}
+
+
+def voice_of(page: Page, title: str) -> tuple[str, str]:
+    """What a page's narration is made from: its text (and the title, on the cover, which
+    reads it first). A change of anything else keeps the narration."""
+    return page.text, title if page.page == 0 else ""
+
+
+def picture_of(page: Page, character_sheet: str) -> tuple[str, str]:
+    """What a page's picture is made from (the book's seed and style being fixed): its image
+    prompt and the character sheet the painter reads beside it."""
+    return page.image_prompt, character_sheet
 
 
 def first_error(group: BaseExceptionGroup) -> BaseException:

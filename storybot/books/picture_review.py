@@ -12,8 +12,15 @@ from pathlib import Path
 from storybot.books.parts import PictureChecker
 from storybot.books.store import RunRecord
 from storybot.engines.placeholder import write_placeholder
+from storybot.errors import StorybotError
 
 log = logging.getLogger(__name__)
+
+
+class PictureRefusedError(StorybotError):
+    """A redraw's new picture was flagged twice: the old picture stays."""
+
+    code = "redraw_refused"
 
 
 async def looked_at(
@@ -23,10 +30,13 @@ async def looked_at(
     path: Path,
     paint: Callable[[int], Awaitable[Path]],
     picture_size: tuple[int, int],
+    *,
+    placeholder: bool = True,
 ) -> Path:
     """Page `index`'s picture once the detector has passed it: painted once more (`paint` with a
     new seed) when flagged, then a plain placeholder (and a note in the record) if that is
-    flagged too."""
+    flagged too — or, without `placeholder` (a redraw, which has a good picture to keep),
+    PictureRefusedError."""
     if check is None:
         return path
     verdict = await check.check(path)
@@ -43,6 +53,8 @@ async def looked_at(
             return path
     except Exception as exc:  # a failed second painting ends like a flagged one
         reason = f"the second painting failed: {exc}"
+    if not placeholder:
+        raise PictureRefusedError(f"page {index}'s new picture was flagged twice ({reason})")
     width, height = picture_size
     await asyncio.to_thread(write_placeholder, path, width, height)
     log.warning("Page %d's picture was flagged again (%s): placeholder", index, reason)

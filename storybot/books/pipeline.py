@@ -23,12 +23,12 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections.abc import Awaitable
 from pathlib import Path
 
 from storybot.books.finishing import make_keepsakes
 from storybot.books.narration import PageNarration
+from storybot.books.painting import Painting
 from storybot.books.parts import (
     Attempt,
     Emit,
@@ -37,21 +37,18 @@ from storybot.books.parts import (
     PictureChecker,
     PipelineOptions,
     first_error,
-    ready_prefix,
+    picture_of,
+    voice_of,
 )
-from storybot.books.picture_review import looked_at
-from storybot.books.store import IMAGE_NAMES, RunRecord, RunStore
+from storybot.books.store import RunRecord, RunStore
 from storybot.engines.tts import Narrator
-from storybot.errors import StorybotError, StoryError
-from storybot.logs import timing
+from storybot.errors import StoryError
 from storybot.models import (
     PAGE_COUNT,
     Page,
     PageImage,
     PageText,
-    Progress,
     Stage,
-    StageStarted,
     Status,
     Story,
     StoryReady,
@@ -89,17 +86,24 @@ class Pipeline:
         CancelledError when cancelled; either way the files already accepted are kept."""
         await _Book(self, record, emit).make()
 
-    async def redraw(self, record: RunRecord, index: int, emit: Emit) -> None:
-        """Draw page `index` of a made book with a new seed; the rest is kept. The old
-        read-along video no longer matches, so it is removed (remade on request)."""
-        await _Book(self, record, emit).redraw(index)
+    async def redraw(
+        self,
+        record: RunRecord,
+        index: int,
+        emit: Emit,
+        owner: contextlib.AbstractAsyncContextManager[object] | None = None,
+    ) -> None:
+        """Draw page `index` of a made book with a new seed; the rest is kept. The new picture
+        replaces the old one inside `owner` (the book's turn at its files), and the read-along
+        video and PDF, which no longer match, go with it (remade on request)."""
+        await _Book(self, record, emit).redraw(index, owner or contextlib.nullcontext())
 
     async def remake_keepsakes(self, record: RunRecord) -> None:
         """The read-along video and the PDF again, from the run's files (after a redraw)."""
         await make_keepsakes(self.store, record, self.options)
 
 
-class _Book:
+class _Book(Painting):
     """One book being made (the state of one `Pipeline.make` call)."""
 
     def __init__(self, pipeline: Pipeline, record: RunRecord, emit: Emit) -> None:
@@ -112,6 +116,8 @@ class _Book:
         self.group: asyncio.TaskGroup | None = None
         self.last_image_error = ""
         self.painting: set[int] = set()  # pages whose pictures are being painted now
+        self.redrawing = False  # one page of a made book painted again
+        self.redrawn: Path | None = None  # its new picture, not yet the book's
         self.narration = PageNarration(pipeline.narrator, self.store, record, self.options, emit)
 
     async def make(self) -> None:
@@ -191,20 +197,6 @@ class _Book:
             attempt.images = self._spawn(attempt, self._paint_pages(attempt))
         return attempt
 
-    def _paints_while_writing(self) -> bool:
-        """Whether pictures may start before the story is written (see the module's doc)."""
-        options = self.options
-        if not options.shared_gpu:
-            return True
-        return options.gpu_schedule == "interleave" and self.pipeline.author.writer.can_pause
-
-    def _gpu_turn(self) -> contextlib.AbstractAsyncContextManager[None]:
-        """The GPU for one picture: on a shared GPU the writer is paused meanwhile (a writer
-        that is not writing returns at once); otherwise nothing to wait for."""
-        if self.options.shared_gpu and self._paints_while_writing():
-            return self.pipeline.author.writer.paused()
-        return contextlib.nullcontext()
-
     async def _accept(self, written: WrittenStory) -> Story:
         """The story is final: promote what its own pages made, redo what they did not."""
         record, story = self.record, written.story
@@ -213,6 +205,7 @@ class _Book:
             attempt = await self._supersede(written.attempts, story.character_sheet)
         attempt.sheet, attempt.title = story.character_sheet, story.title
         record.story = story
+        record.pages[0].title = story.title  # a title written last reaches the cover too
         record.timings["llm"] = round(written.seconds, 3)
         path = self.store.run_dir(record.run_id) / "story.json"
         path.write_text(story.model_dump_json(indent=2), encoding="utf-8")
@@ -220,11 +213,15 @@ class _Book:
         for page in story.pages:
             if not attempt.prompts[page.page].done():  # a page the stream never showed
                 self._page_ready(attempt, page)
+        wanted = [picture_of(page, story.character_sheet) for page in story.pages]
         for index, (made_from, draft) in attempt.drafted_images.items():
-            if made_from == story.pages[index]:
+            if made_from == wanted[index]:
                 self._promote_image(index, draft, announce=False)  # shown already
+        for index, (made_from, why) in attempt.failed_images.items():
+            if made_from == wanted[index]:
+                self._picture_failed(index, why)  # else painted from the final page below
         for index, (made_from, title, draft) in attempt.drafted_audio.items():
-            if made_from == story.pages[index] and title == story.title:
+            if voice_of(made_from, title) == voice_of(story.pages[index], story.title):
                 self.narration.promote(index, draft, announce=False)
             elif self.narration.wanted(index):  # the final page differs from its draft
                 self._spawn(attempt, self.narration.narrate(attempt, story.pages[index]))
@@ -276,119 +273,7 @@ class _Book:
     async def _paint_page(self, attempt: Attempt, index: int) -> None:
         page = await attempt.prompts[index]
         if self._has_image(index):
-            self._emit(PageImage(page=index, path=self._image(index)), True)
+            if self.record.pages[index].image_path is not None:  # not a failed one
+                self._emit(PageImage(page=index, path=self._image(index)), True)
         else:
             await self._paint_when_ready(attempt, page)
-
-    async def _paint_when_ready(self, attempt: Attempt, page: Page) -> None:
-        # Several pictures may be painted at once: the stage shown is the earliest of them
-        # (the cover while it is being painted), so the book reads front to back.
-        self.painting.add(page.page)
-        await self._set_stage(Stage.for_image(min(self.painting)))
-        try:
-            await self._paint(attempt, page)
-        finally:
-            self.painting.discard(page.page)
-        if self.painting and self.record.stage != Stage.for_image(min(self.painting)):
-            await self._set_stage(Stage.for_image(min(self.painting)))
-
-    def _has_image(self, index: int) -> bool:
-        info = self.record.pages[index]
-        painted = info.image_path is not None and info.image_path.is_file()
-        return painted or info.image_failed
-
-    def _image(self, index: int) -> Path:
-        path = self.record.pages[index].image_path
-        assert path is not None
-        return path
-
-    async def _paint(self, attempt: Attempt, page: Page) -> None:
-        stage = Stage.for_image(page.page)
-        draft = attempt.folder / IMAGE_NAMES[page.page]
-
-        async def progress(step: int, total: int) -> None:
-            self._emit(Progress(stage=stage, step=step, total=total), False)
-
-        async def paint(seed: int) -> Path:
-            async with self._gpu_turn():
-                with timing(log, f"image {stage.value}"):
-                    return await self.pipeline.painter.paint(
-                        page.image_prompt,
-                        draft,
-                        seed=seed,
-                        character_sheet=attempt.sheet,
-                        on_progress=progress,
-                        style=self.options.style(self.record.request.style),
-                        owner=self.record.run_id,
-                    )
-
-        error: Exception | None = None
-        for attempt_number in range(self.options.image_retries + 1):
-            try:
-                started = time.perf_counter()
-                path = await paint(self.record.image_seed or 0)
-                path = await looked_at(
-                    self.pipeline.picture_check,
-                    self.record,
-                    page.page,
-                    path,
-                    paint,
-                    self.options.picture_size,
-                )
-            except Exception as exc:  # one picture never loses a book
-                log.warning("Image %s failed (try %d): %s", stage.value, attempt_number + 1, exc)
-                error = exc
-                continue
-            self.record.timings[f"image_{page.page}"] = round(time.perf_counter() - started, 3)
-            if attempt.accepted.is_set() and self.record.story is not None:
-                if self.record.story.pages[page.page] == page:
-                    self._promote_image(page.page, path)
-                return  # painted from a page the final story changed: painted again later
-            attempt.drafted_images[page.page] = (page, path)
-            self._emit(PageImage(page=page.page, path=path), False)
-            return
-        info = self.record.pages[page.page]
-        info.image_failed = True
-        self.last_image_error = str(error)
-        self.record.warnings.append(f"page {page.page}: the picture could not be made ({error})")
-        self._advance_ready_page()
-        self.store.save(self.record)
-
-    def _promote_image(self, index: int, draft: Path, *, announce: bool = True) -> None:
-        final = self.store.promote(draft, self.store.image_path(self.record.run_id, index))
-        self.record.pages[index].image_path = final
-        self._advance_ready_page()
-        if announce:
-            self._emit(PageImage(page=index, path=final), True)
-
-    def _advance_ready_page(self) -> None:
-        self.record.ready_max_page = ready_prefix(
-            [p.image_path is not None or p.image_failed for p in self.record.pages]
-        )
-
-    async def redraw(self, index: int) -> None:
-        record, story = self.record, self.record.story
-        if story is None:
-            raise StorybotError("this book has no story to draw")
-        attempt = Attempt(0, self.store.attempt_dir(record.run_id, "redraw"), "")
-        attempt.sheet, attempt.title = story.character_sheet, story.title
-        attempt.accepted.set()
-        seed, warnings = record.image_seed, list(record.warnings)
-        record.image_seed = random.randrange(2**32)  # a new look for this page only
-        try:
-            await self._set_stage(Stage.for_image(index))
-            record.pages[index].image_failed = False
-            await self._paint(attempt, story.pages[index])
-        finally:
-            record.image_seed = seed
-        if record.pages[index].image_failed:  # the old picture is still there: keep it
-            record.pages[index].image_failed, record.warnings = False, warnings
-            raise StorybotError(f"page {index} could not be painted again")
-        self.store.video_path(record.run_id).unlink(missing_ok=True)
-        (self.store.run_dir(record.run_id) / "book.pdf").unlink(missing_ok=True)
-
-    # --- the end -----------------------------------------------------------------------
-
-    async def _set_stage(self, stage: Stage) -> None:
-        self.record.stage = stage
-        self._emit(StageStarted(stage=stage), True)

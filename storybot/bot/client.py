@@ -15,6 +15,7 @@ from discord.ext import commands
 from storybot.books import BookDesk
 from storybot.bot.command_sync import sync_commands
 from storybot.bot.failures import on_tree_error
+from storybot.bot.interrupted import tell_interrupted
 from storybot.config import Settings
 from storybot.engines.stt import Transcriber
 from storybot.errors import ConfigError
@@ -91,7 +92,7 @@ class StoryBot(commands.Bot):
 
     async def _tell_interrupted(self, records: list[Any]) -> None:
         await self.wait_until_ready()
-        await self.runner.tell_interrupted(records)
+        await tell_interrupted(self, records)
 
     async def _warm_transcriber(self) -> None:
         """Load Whisper once, now, so the first voice reply is quick (and kept warm after)."""
@@ -123,7 +124,7 @@ class StoryBot(commands.Bot):
         await self.runner.close()
         stopped = await self.books.close()
         if stopped and self.is_ready():
-            await self.runner.tell_interrupted(stopped)
+            await tell_interrupted(self, stopped)
         await self.transcriber.close()
         await super().close()
 

@@ -31,7 +31,7 @@ from storybot.bot.media import fit_image
 from storybot.bot.origin import DiscordOrigin
 from storybot.bot.views import book_view
 from storybot.errors import StorybotError
-from storybot.models import Book, Done, Status, StoryRequest
+from storybot.models import Book, Done, PageImage, Status, StoryRequest
 
 if TYPE_CHECKING:
     from storybot.bot.client import StoryBot
@@ -58,6 +58,9 @@ class Runner:
         self.bot = bot
         self.books = books
         self._followers: set[asyncio.Task[None]] = set()
+        # The book messages still rendering their book: a redraw's change goes through the
+        # message's own editor, which owns its attachments (two editors would overwrite them).
+        self._live: dict[str, BookMessage] = {}
         self._undelivered: set[str] = set()  # done, but the requester's DMs were closed
 
     async def start(
@@ -126,6 +129,7 @@ class Runner:
             view_factory=lambda finished: self._view(record, locale, finished),
             eta_total=self._eta(),
         )
+        self._live[record.run_id] = book_message
         task = asyncio.create_task(self._follow(active, book_message, locale, interaction))
         self._followers.add(task)
         task.add_done_callback(self._followers.discard)
@@ -170,6 +174,8 @@ class Runner:
             log.exception("Following book %s failed", active.run_id)
         finally:
             await book_message.close()
+            if self._live.get(active.run_id) is book_message:
+                del self._live[active.run_id]
 
     async def _deliver(
         self, record: RunRecord, book: Book, book_message: BookMessage, locale: str
@@ -188,7 +194,10 @@ class Runner:
             delivered, problem = False, "book.done_dm_failed"
         if not delivered:
             self._undelivered.add(record.run_id)
-        book_message.set_status(text(locale, "book.done" if delivered else problem))
+        elif record.run_id in self._undelivered:  # a redraw landed while it was being sent
+            problem, delivered = "book.redrawn", True
+        key = "book.done" if delivered and problem != "book.redrawn" else problem
+        book_message.set_status(text(locale, key))
         return delivered
 
     def _eta(self) -> float | None:
@@ -248,10 +257,18 @@ class Runner:
             await interaction.response.send_message(text(locale, "not_running"), ephemeral=True)
             return
         label = page_label(locale, page)
+        # Cancel, like a book's: on the note for whoever clicked, and on the book message for
+        # the requester and the server's managers (a painter that never finishes holds a lane).
+        cancel = book_view(run_id, locale, running=True, retry=False, dm=False)
         await interaction.response.send_message(
-            text(locale, "redraw.started", page=label), ephemeral=True
+            text(locale, "redraw.started", page=label), ephemeral=True, view=cancel
         )
         message = interaction.message
+        if message is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await message.edit(
+                    view=book_view(run_id, run.record.locale, running=True, retry=False, dm=False)
+                )
         task = asyncio.create_task(self._follow_redraw(run, page, message, interaction, locale))
         self._followers.add(task)
         task.add_done_callback(self._followers.discard)
@@ -271,7 +288,15 @@ class Runner:
             outcome = event
         try:
             path = record.pages[page].image_path
-            if isinstance(outcome, Done) and message is not None and path is not None:
+            live = self._live.get(record.run_id)
+            if isinstance(outcome, Done) and path is not None and live is not None:
+                self._undelivered.add(record.run_id)
+                await live.apply(PageImage(page=page, path=path))
+                live.set_status(text(record.locale, "book.redrawn"))
+                done = text(locale, "redraw.done", page=page_label(locale, page))
+            elif isinstance(outcome, Done) and message is not None and path is not None:
+                # its attachments as they are now, not as the menu's interaction saw them
+                message = await message.channel.fetch_message(message.id)
                 guild = message.guild
                 default = discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
                 limit = guild.filesize_limit if guild else default
@@ -286,6 +311,8 @@ class Runner:
                 done = text(locale, "redraw.done", page=page_label(locale, page))
             else:
                 done = text(locale, "redraw.failed", page=page_label(locale, page))
+                if message is not None:  # the book as it was, its buttons back
+                    await message.edit(view=self._view(record, record.locale, finished=True))
             if not interaction.is_expired():
                 await interaction.followup.send(done, ephemeral=True)
         except discord.HTTPException as exc:
@@ -341,43 +368,6 @@ class Runner:
         else:
             key = "dm.closed" if mine else "dm.closed_requester"
         await interaction.followup.send(text(locale, key), ephemeral=True)
-
-    # --- start-up ----------------------------------------------------------------------
-
-    async def tell_interrupted(self, records: list[RunRecord]) -> None:
-        """After a restart: mark each interrupted book's message, offer Retry, and ping its
-        requester in a reply (an edit alone notifies nobody)."""
-        for record in records:
-            origin = DiscordOrigin.from_record(record)
-            if origin.channel_id is None:  # not the bot's (a CLI run)
-                continue
-            locale = record.locale
-            view = book_view(record.run_id, locale, running=False, retry=True, dm=False)
-            notice = text(locale, "book.interrupted")
-            ping = f"<@{record.requester_id}> {notice}" if record.requester_id else notice
-            try:
-                channel = self.bot.get_channel(origin.channel_id) or await self.bot.fetch_channel(
-                    origin.channel_id
-                )
-                message = await self._book_message(channel, origin.message_id)  # type: ignore[arg-type]
-                if message is None:
-                    await channel.send(ping, view=view)  # type: ignore[union-attr]
-                    continue
-                await message.edit(content=notice, view=view)
-                await message.reply(ping, mention_author=False)
-            except discord.HTTPException as exc:
-                log.info("Could not tell about interrupted run %s: %s", record.run_id, exc)
-
-    @staticmethod
-    async def _book_message(
-        channel: discord.abc.Messageable, message_id: int | None
-    ) -> discord.Message | None:
-        if message_id is None:
-            return None
-        try:
-            return await channel.fetch_message(message_id)
-        except discord.NotFound:  # deleted meanwhile: post a new one instead
-            return None
 
     async def close(self) -> None:
         for task in list(self._followers):

@@ -1,5 +1,5 @@
-"""The doctor's ComfyUI rows: the workflow, and per server whether it answers and has the
-workflow's node classes and model files."""
+"""The doctor's ComfyUI rows: the workflow, whether it keeps a book's characters (a `reference`
+node), and per server whether it answers and has the workflow's node classes and model files."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ MODEL_FOLDERS = {
 
 
 async def check_comfyui(settings: Settings) -> list[Check]:
-    """Doctor rows: the workflow, then per server whether it answers and has the models."""
+    """Doctor rows: the workflow and its reference node, then per server whether it answers
+    and has the models."""
     rows: list[Check] = []
     try:
         workflow: Workflow | None = Workflow.load(settings.comfyui_workflow)
@@ -40,11 +41,30 @@ async def check_comfyui(settings: Settings) -> list[Check]:
     else:
         titles = ", ".join(sorted(workflow.titled))
         rows.append(Check("comfyui workflow", "OK", f"{settings.comfyui_workflow.name} ({titles})"))
+        rows.append(_check_reference(workflow))
     options = comfy_client_options(settings)
     per_server = await asyncio.gather(
         *(_check_server(url, workflow, options) for url in settings.comfyui_urls)
     )
     return rows + [row for server_rows in per_server for row in server_rows]
+
+
+def _check_reference(workflow: Workflow) -> Check:
+    """Does the workflow paint every page with the book's reference picture, and can it paint
+    that picture itself (from the text alone)?"""
+    if not workflow.has_reference:
+        return Check(
+            "comfyui reference",
+            "WARN",
+            "no reference node: each page is painted on its own — characters may look "
+            "different (workflows/flux_kontext_reference.json has one)",
+        )
+    node = node_label(workflow.titled["reference"], None, workflow.graph)
+    try:
+        workflow.without_reference()
+    except WorkflowError as exc:  # the book's reference picture could not be painted
+        return Check("comfyui reference", "FAIL", str(exc))
+    return Check("comfyui reference", "OK", f"pages keep the book's characters ({node})")
 
 
 async def _check_server(

@@ -13,15 +13,30 @@ import asyncio
 import inspect
 import json
 import logging
+import mimetypes
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from storybot.config import Settings
+from storybot.engines.comfy_errors import (
+    ComfyError,
+    ComfyExecutionError,
+    ComfyInterruptedError,
+    ComfyPromptError,
+    ComfyProtocolError,
+    ComfyTimeoutError,
+    ComfyUnavailableError,
+    ComfyUploadError,
+    bad_status,
+    not_json,
+    snippet,
+    unreachable,
+)
 from storybot.engines.workflow import describe_execution_error, describe_refusal, node_label
-from storybot.errors import StorybotError
 
 logger = logging.getLogger(__name__)
 
@@ -29,40 +44,8 @@ ProgressCallback = Callable[[int, int], Awaitable[None] | None]
 """`on_progress(step, total)`, plain or async; called for each `progress` frame of our job."""
 
 
-class ComfyError(StorybotError):
-    """ComfyUI could not paint an image; the message says why in one line."""
-
-    def __init__(self, message: str, url: str = "") -> None:
-        super().__init__(message)
-        self.url = url
-
-
-class ComfyUnavailableError(ComfyError):
-    """The server is down, refused the connection or did not answer in time."""
-
-
-class ComfyProtocolError(ComfyError):
-    """The server answered with a 500, with something that is not JSON, or an odd shape."""
-
-
-class ComfyPromptError(ComfyError):
-    """`POST /prompt` refused the workflow (HTTP 400: `error` and `node_errors`)."""
-
-
-class ComfyExecutionError(ComfyError):
-    """A node raised while the job ran (`execution_error`)."""
-
-
-class ComfyTimeoutError(ComfyError):
-    """The image was not done within the per-image timeout."""
-
-
-class ComfyInterruptedError(ComfyError):
-    """The job was interrupted on the server (`execution_interrupted`)."""
-
-
 class ComfyClient:
-    """One ComfyUI server: health, paint an image, free memory."""
+    """One ComfyUI server: health, upload an input image, paint an image, free memory."""
 
     def __init__(
         self,
@@ -121,6 +104,38 @@ class ComfyClient:
     async def free(self) -> None:
         """`POST /free`: unload models and free memory once the server is idle."""
         await self._post("/free", {"unload_models": True, "free_memory": True})
+
+    async def upload_image(
+        self,
+        image: bytes | Path,
+        name: str,
+        *,
+        subfolder: str = "storybot",
+        overwrite: bool = True,
+    ) -> str:
+        """`POST /upload/image` into the server's `input/` folder; returns what a `LoadImage`
+        node takes: `subfolder/name` as the server answers it (without `overwrite` a clash with
+        other content is renamed `name (1).png`; identical content is kept once)."""
+        if not name or name in (".", "..") or "/" in name or "\\" in name:
+            raise ValueError(f"an upload is named by a plain file name, not {name!r}")
+        data = image if isinstance(image, bytes) else await asyncio.to_thread(image.read_bytes)
+        flag = "true" if overwrite else "false"
+        form = aiohttp.FormData({"type": "input", "subfolder": subfolder, "overwrite": flag})
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        form.add_field("image", data, filename=name, content_type=kind)
+        status, raw, ctype = await self._send("POST", "/upload/image", form=form)
+        if status in (400, 413):  # no file, a subfolder outside input/, over the size limit
+            what = f"{self._where} refused the upload of {name} ({len(data)} bytes)"
+            raise ComfyUploadError(f"{what}: HTTP {status} {snippet(raw)}".rstrip(), self.url)
+        if status != 200:
+            raise self._bad_status(f"POST /upload/image of {name}", status, raw)
+        answer = self._parse(raw, ctype, "POST /upload/image", status)
+        if not isinstance(answer, dict) or not isinstance(answer.get("name"), str):
+            raise ComfyProtocolError(
+                f"{self._where} answered POST /upload/image oddly: {snippet(raw)}", self.url
+            )
+        folder = str(answer.get("subfolder") or "").strip("/")
+        return f"{folder}/{answer['name']}" if folder else answer["name"]
 
     async def paint(
         self, workflow: Mapping[str, Any], on_progress: ProgressCallback | None = None
@@ -331,11 +346,12 @@ class ComfyClient:
         *,
         json_body: Any = None,
         params: Mapping[str, str] | None = None,
+        form: aiohttp.FormData | None = None,
     ) -> tuple[int, bytes, str]:
         """One request: (status, body, content type); connection trouble → unavailable."""
         try:
             async with self._http().request(
-                method, self.url + path, json=json_body, params=params
+                method, self.url + path, json=json_body, params=params, data=form
             ) as resp:
                 return resp.status, await resp.read(), resp.content_type or ""
         except aiohttp.SocketTimeoutError:
@@ -358,25 +374,13 @@ class ComfyClient:
         try:
             return json.loads(raw)
         except ValueError:
-            raise ComfyProtocolError(
-                f"{self._where} answered {what} with something that is not JSON "
-                f"(HTTP {status}, {ctype or 'no type'}: {_snippet(raw)}); "
-                "is this URL a ComfyUI server?",
-                self.url,
-            ) from None
+            raise not_json(self._where, self.url, what, status, ctype, raw) from None
 
     def _bad_status(self, what: str, status: int, raw: bytes) -> ComfyError:
-        return ComfyProtocolError(
-            f"{self._where} answered {what} with HTTP {status}: {_snippet(raw) or '(empty)'}",
-            self.url,
-        )
+        return bad_status(self._where, self.url, what, status, raw)
 
     def _unreachable(self, exc: BaseException) -> ComfyError:
-        if isinstance(exc, TimeoutError):
-            reason = f"no connection within {self.connect_timeout:g} s"
-        else:
-            reason = str(exc) or type(exc).__name__
-        return ComfyUnavailableError(f"{self._where} is not reachable: {reason}", self.url)
+        return unreachable(self._where, self.url, exc, self.connect_timeout)
 
 
 async def _report(on_progress: ProgressCallback, step: int, total: int) -> None:
@@ -390,8 +394,3 @@ async def _report(on_progress: ProgressCallback, step: int, total: int) -> None:
 
 def _ws_url(url: str) -> str:
     return ("wss://" if url.startswith("https://") else "ws://") + url.split("://")[-1] + "/ws"
-
-
-def _snippet(raw: bytes) -> str:
-    text = raw.decode("utf-8", "replace").strip().replace("\n", " ")
-    return text[:120] + ("…" if len(text) > 120 else "")

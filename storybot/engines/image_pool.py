@@ -7,6 +7,10 @@ once on another one; a server that seems down is left alone and probed again lat
 One book may have several pages waiting at once and then uses every free server; when jobs of
 several books (owners) wait, a freed server goes to the owner holding the fewest servers, the
 earliest among equals — so a book with five pages never starves the next guild's cover.
+
+With a workflow that has a `reference` node, a book shares its reference picture once
+(`share_reference`) and paints its pages with `reference=True`: each server gets the picture
+just before it paints its first page of that book (`storybot.engines.reference`).
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ from storybot.engines.comfyui import (
     ComfyClient,
     ComfyError,
     ComfyInterruptedError,
+    ComfyPromptError,
     ComfyProtocolError,
     ComfyTimeoutError,
     ComfyUnavailableError,
     ProgressCallback,
 )
+from storybot.engines.reference import ReferenceShelf, SharedReference
 from storybot.engines.styles import Style
 from storybot.engines.workflow import Workflow
 from storybot.logs import timing
@@ -101,6 +107,7 @@ class ComfyPool:
         self._waiters: list[_Waiter] = []
         self._arrivals = itertools.count()
         self._held: Counter[str] = Counter()  # busy servers per owner
+        self._references = ReferenceShelf()
 
     async def __aenter__(self) -> ComfyPool:
         return self
@@ -127,12 +134,17 @@ class ComfyPool:
         on_progress: ProgressCallback | None = None,
         style: Style | None = None,
         owner: str = "",
+        reference: bool = False,
     ) -> Path:
         """Paint one page to `out` (PNG as the workflow saves it); raise `ComfyError` if not.
 
-        One deadline covers the whole paint: waiting for a free server, probing, painting and
-        the retry on another server. `style` None paints in the built-in watercolor; `owner`
-        (a book's run id) is whose turn it is when several books wait for servers."""
+        One deadline covers the whole paint: waiting for a free server, probing, uploading the
+        book's reference, painting and the retry on another server. `style` None paints in the
+        built-in watercolor; `owner` (a book's run id) is whose turn it is when several books
+        wait for servers. `reference` paints with the picture the owner shared
+        (`share_reference`; `LookupError` if none); a workflow without a `reference` node
+        ignores it, and without `reference` such a workflow paints from the text alone."""
+        shared = self._reference_for(owner) if reference else None
         graph = self.workflow.fill(
             image_prompt,
             seed=seed,
@@ -141,18 +153,48 @@ class ComfyPool:
             height=self.height,
             steps=self.steps,
             style=style,
+            reference=shared.image if shared else None,
         )
         try:
             async with asyncio.timeout(self.paint_deadline):
-                data = await self._paint_somewhere(graph, on_progress, owner)
+                data = await self._paint_somewhere(graph, on_progress, owner, shared)
         except TimeoutError:
             raise ComfyTimeoutError(
                 f"the picture was not ready within {self.paint_deadline:g} s"
             ) from None
         return await asyncio.to_thread(_write, out, data)
 
+    async def share_reference(self, owner: str, picture: Path | bytes) -> str:
+        """Keep the book's reference picture (a PNG) for its pages; return the name its
+        `reference` node gets (`storybot/storybot-<owner>-reference.png`).
+
+        Nothing is sent yet: each server gets the picture before it paints a page of the book
+        with `reference=True`. Sharing the same picture again (a redraw) costs nothing; a new
+        picture replaces the old one under the same name on every server."""
+        data = (
+            picture if isinstance(picture, bytes) else await asyncio.to_thread(picture.read_bytes)
+        )
+        return self._references.share(owner, data).image
+
+    def forget_reference(self, owner: str) -> None:
+        """The book is finished or deleted: forget its reference picture. (ComfyUI cannot delete
+        an input file; the upload stays in each server's `input/storybot/`.)"""
+        self._references.forget(owner)
+
+    def _reference_for(self, owner: str) -> SharedReference | None:
+        if not self.workflow.has_reference:
+            return None
+        shared = self._references.get(owner)
+        if shared is None:
+            raise LookupError(f"no reference picture shared for {owner!r}: share_reference first")
+        return shared
+
     async def _paint_somewhere(
-        self, graph: dict[str, Any], on_progress: ProgressCallback | None, owner: str
+        self,
+        graph: dict[str, Any],
+        on_progress: ProgressCallback | None,
+        owner: str,
+        shared: SharedReference | None,
     ) -> bytes:
         tried: list[_Server] = []
         last: ComfyError | None = None
@@ -162,12 +204,18 @@ class ComfyPool:
                 break
             tried.append(server)
             try:
+                if shared is not None:  # this server paints the book: it needs the picture
+                    await self._references.ensure(server.client, shared)
                 with timing(logger, f"image on {server.client.url}"):
                     return await server.client.paint(graph, on_progress)
             except ComfyInterruptedError:
                 raise
             except ComfyError as exc:
                 last = exc
+                if shared is not None:
+                    self._references.lost(server.client.url, owner)
+                    if isinstance(exc, ComfyPromptError) and shared.image in str(exc):
+                        tried.remove(server)  # its input/ was emptied: upload again, retry there
                 self._note_failure(server, exc)
             finally:
                 self._release(server)
@@ -287,6 +335,7 @@ class ComfyPool:
     def _mark_down(self, server: _Server, reason: str) -> None:
         server.down_until = time.monotonic() + self.reprobe_after
         server.reason = reason
+        self._references.lost(server.client.url)  # it may come back without its inputs
         logger.warning("skipping ComfyUI at %s for %g s", server.client.url, self.reprobe_after)
 
     def _none_reachable(self) -> ComfyError:

@@ -1,8 +1,15 @@
 """ComfyUI workflows: load an API-format file and fill the nodes the bot owns.
 
 The bot never guesses which node is which from class types: a workflow marks the nodes it may
-fill by their `_meta.title` (`positive` is required; `negative`, `seed`, `size` and `steps` are
-optional), so any graph a user builds in ComfyUI works once those titles are set.
+fill by their `_meta.title` (`positive` is required; `negative`, `seed`, `size`, `steps` and
+`reference` are optional), so any graph a user builds in ComfyUI works once those titles are set.
+
+`reference` is a `LoadImage` that receives the book's reference picture (its characters), so an
+image editor such as FLUX.1 Kontext keeps them alike on every page. Filled without a reference
+(the reference picture itself is painted that way), the graph is cut: the `reference` node and
+every node that cannot work without it are removed, and the optional reference inputs of
+ReferenceLatent and the Qwen-Image-Edit encoders (`REFERENCE_INPUTS`) are left unconnected —
+ComfyUI's own bypass — so the same workflow paints from its text alone.
 """
 
 from __future__ import annotations
@@ -33,10 +40,19 @@ SAFETY_NEGATIVE = (
 )
 NEGATIVE = f"{NO_TEXT_NEGATIVE}, {SAFETY_NEGATIVE}"
 
-TEXT_INPUTS = ("text", "text_g", "text_l", "clip_l", "t5xxl")
-"""Text inputs of the usual encoders (CLIPTextEncode, CLIPTextEncodeSDXL, CLIPTextEncodeFlux)."""
+TEXT_INPUTS = ("text", "text_g", "text_l", "clip_l", "t5xxl", "prompt")
+"""Text inputs of the usual encoders (CLIPTextEncode, CLIPTextEncodeSDXL, CLIPTextEncodeFlux,
+TextEncodeQwenImageEdit)."""
 SEED_INPUTS = ("seed", "noise_seed")
 MODEL_SUFFIXES = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
+SAVE_NODES = ("SaveImage", "PreviewImage")
+TITLES = ("positive", "negative", "seed", "size", "steps", "reference")
+REFERENCE_INPUTS = {
+    "ReferenceLatent": ("latent",),
+    "TextEncodeQwenImageEdit": ("image",),
+    "TextEncodeQwenImageEditPlus": ("image1", "image2", "image3"),
+}
+"""Optional inputs through which a reference enters a node that works without one too."""
 
 Graph = dict[str, dict[str, Any]]
 
@@ -91,6 +107,11 @@ class Workflow:
         _check_inputs(graph, titled, source)
         return cls(graph=graph, titled=titled, source=source)
 
+    @property
+    def has_reference(self) -> bool:
+        """Whether a `LoadImage` titled `reference` takes the book's reference picture."""
+        return "reference" in self.titled
+
     def fill(
         self,
         image_prompt: str,
@@ -101,11 +122,21 @@ class Workflow:
         height: int | None = None,
         steps: int | None = None,
         style: Style | None = None,
+        reference: str | None = None,
     ) -> Graph:
         """A filled copy of the graph for one page; the loaded workflow is left as it was.
 
-        `style` (None: the built-in watercolor) gives the prompt's prefix and extra negatives."""
-        graph = copy.deepcopy(self.graph)
+        `style` (None: the built-in watercolor) gives the prompt's prefix and extra negatives.
+        `reference` is the uploaded picture's name for the `reference` node (`storybot/x.png`);
+        without one that node's part of the graph is cut away (`without_reference`). A workflow
+        with no `reference` node ignores it."""
+        if not self.has_reference:
+            graph = copy.deepcopy(self.graph)
+        elif reference:
+            graph = copy.deepcopy(self.graph)
+            graph[self.titled["reference"]]["inputs"]["image"] = reference
+        else:
+            graph = self.without_reference()
         positive = positive_text(image_prompt, character_sheet, style)
         _set_text(graph[self.titled["positive"]], positive)
         if "negative" in self.titled:
@@ -122,6 +153,42 @@ class Workflow:
         if steps and (steps_node := self._steps_node()) is not None:
             graph[steps_node]["inputs"]["steps"] = steps
         return graph
+
+    def without_reference(self) -> Graph:
+        """A copy of the graph that paints from its text alone: the `reference` node and what
+        cannot work without it removed, `REFERENCE_INPUTS` that led there unconnected.
+
+        Raise `WorkflowError` when a node the bot fills or the image output would go too."""
+        graph = copy.deepcopy(self.graph)
+        gone = {self.titled["reference"]} if self.has_reference else set()
+        changed = bool(gone)
+        while changed:
+            changed = False
+            for node_id, node in graph.items():
+                if node_id in gone:
+                    continue
+                optional = REFERENCE_INPUTS.get(node["class_type"], ())
+                for name, value in list(node["inputs"].items()):
+                    if not (_is_link(value) and str(value[0]) in gone):
+                        continue
+                    if name in optional:
+                        del node["inputs"][name]
+                    else:
+                        gone.add(node_id)
+                        changed = True
+                        break
+        needed = [(t, n) for t, n in self.titled.items() if t != "reference" and n in gone]
+        outputs = [n for n, node in graph.items() if node["class_type"] in SAVE_NODES]
+        if needed or (outputs and all(n in gone for n in outputs)):
+            node_id = needed[0][1] if needed else outputs[0]
+            label = node_label(node_id, None, self.graph)
+            raise WorkflowError(
+                f"{self.source} cannot paint without a reference picture: {label} needs the "
+                "'reference' node; feed the reference only into a ReferenceLatent (or the "
+                "image input of a Qwen-Image-Edit encoder) and size the page with its own "
+                "empty latent (see workflows/README.md)"
+            )
+        return {node_id: node for node_id, node in graph.items() if node_id not in gone}
 
     def model_inputs(self) -> list[ModelInput]:
         """Every input naming a model file (for `storybot doctor`)."""
@@ -182,11 +249,15 @@ def _api_graph(data: Any, source: str) -> Graph:
     return data
 
 
+def _is_link(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2
+
+
 def _titled_nodes(graph: Graph, source: str) -> dict[str, str]:
     titled: dict[str, str] = {}
     for node_id, node in graph.items():
         title = _title(node).strip().lower()
-        if title not in ("positive", "negative", "seed", "size", "steps"):
+        if title not in TITLES:
             continue
         if title in titled:
             raise WorkflowError(
@@ -208,6 +279,12 @@ def _check_inputs(graph: Graph, titled: dict[str, str], source: str) -> None:
                 f"{source}: node {node_id} ({node['class_type']}) is titled {title!r} "
                 f"but has none of the inputs {', '.join(names)}"
             )
+    reference_id = titled.get("reference")
+    if reference_id is not None and graph[reference_id]["class_type"] != "LoadImage":
+        raise WorkflowError(
+            f"{source}: node {reference_id} ({graph[reference_id]['class_type']}) is titled "
+            "'reference' but only a LoadImage node can take the book's reference picture"
+        )
     size_id = titled.get("size")
     if size_id is not None:
         inputs = graph[size_id]["inputs"]
@@ -278,8 +355,10 @@ def _describe_input_error(error: Mapping[str, Any]) -> str:
         return (
             f"{name} {extra.get('received_value')!r} is not on the server ({error.get('details')})"
         )
-    text = str(error.get("message", "invalid"))
     details = error.get("details")
+    if error.get("type") == "custom_validation_failed" and str(details).startswith(f"{name} - "):
+        return f"{name}: {str(details)[len(name) + 3 :]}"  # `image - Invalid image file: x.png`
+    text = str(error.get("message", "invalid"))
     if details and details != name:
         text += f": {details}"
     return f"{name}: {text}" if name else text

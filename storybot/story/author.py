@@ -25,7 +25,7 @@ from storybot.errors import (
 )
 from storybot.models import Page, Story, StoryRequest
 from storybot.story.draft import Draft, InvalidStory, UnsafeDraft
-from storybot.story.guard import SafetyGuard
+from storybot.story.guard import GuardUnavailableError, SafetyGuard
 from storybot.story.prompt import build_messages
 from storybot.story.review import Instructions, retry_note
 from storybot.story.stream import (
@@ -118,6 +118,7 @@ class StoryAuthor:
                 raise UnsafeRequestError(reason)
         failures: list[str] = []
         unsafe = reviewed = 0
+        reviewed_reason = ""
         note = ""  # what the last attempt did wrong, for the next one's prompt
         for attempt in range(1, self.retries + 2):
             seed = (base_seed + attempt - 1) % 2**31
@@ -148,7 +149,7 @@ class StoryAuthor:
                         story, attempt, seconds, counter.chunks, tokens, counter.generating
                     )
                     return
-            except LLMUnavailableError:
+            except (LLMUnavailableError, GuardUnavailableError):
                 raise
             except (InvalidStory, StreamError, StoryError, TimeoutError) as exc:
                 reason = str(exc) or f"no answer within {self.timeout:g} s"
@@ -156,6 +157,7 @@ class StoryAuthor:
                 unsafe += isinstance(exc, UnsafeDraft)
                 findings = exc.findings if isinstance(exc, InvalidStory) else []
                 reviewed += bool(findings)
+                reviewed_reason = reason if findings else reviewed_reason
                 note = retry_note(findings, request.language)
                 counter.log(attempt, await self.writer.count_tokens(counter.text))
                 log.warning("LLM attempt %d (seed %d) was invalid: %s", attempt, seed, reason)
@@ -163,16 +165,18 @@ class StoryAuthor:
             raise UnsafeStoryError(
                 f"every attempt ({unsafe}) wrote something unsuitable: {failures[-1]}"
             )
-        if reviewed:
+        if reviewed and reviewed + unsafe == len(failures):  # the model, not the machine
             log.warning(
                 "The story model (%s) wrote no story a parent would accept in %d attempts "
                 "(the review found: %s). It is probably too small for picture books: use a "
                 "7B-class instruct model, e.g. Qwen2.5-7B-Instruct Q4_K_M (the default).",
                 self.writer.name,
                 len(failures),
-                failures[-1],
+                reviewed_reason,
             )
-            raise WeakModelError(f"no attempt of {len(failures)} wrote a good book: {failures[-1]}")
+            raise WeakModelError(
+                f"no attempt of {len(failures)} wrote a good book: {reviewed_reason}"
+            )
         raise StoryError(
             f"the story was not valid after {len(failures)} attempt(s): {failures[-1]}"
         )

@@ -12,15 +12,16 @@ takes the writer's own lock and worker thread, or its llama-server and constrain
 dedicated guard (`SAFETY_GUARD=model`: `SAFETY_GUARD_MODEL`, a GGUF loaded exactly as the writer
 loads its model, or a llama-server URL). Either way it is asked through the writer's `complete`.
 
-Fail-open, on purpose: when the model fails, times out or (through a server that ignores the
-constraint) answers something that is not a verdict, the check logs a warning and counts as safe,
-with `error` set. A broken guard must not turn every book away; the keyword screen on the request
-and on every page still stands, and the operator sees the warning.
+Never fail-open: when the guard is on and the model fails, times out or (through a server that
+ignores the constraint) answers something that is not a verdict, the check raises
+`GuardUnavailableError` and the book fails politely ("the safety check could not run") — it
+never goes through unchecked. The guard's timeout counts only its own work: waiting for the
+writer's turn (another book's story on the same model) is waiting, not failing; the book waits.
+A model that cannot tell innocent from unsafe at all is for `storybot doctor` to report.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -29,13 +30,20 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from storybot.config import Settings
-from storybot.errors import one_line
+from storybot.errors import StoryError, one_line
 from storybot.models import Language, Story, StoryRequest
 from storybot.safety import CATEGORIES
 from storybot.story.prompt import Message
 from storybot.story.writers import token_budget
 
 log = logging.getLogger(__name__)
+
+
+class GuardUnavailableError(StoryError):
+    """The guard is on but gave no verdict: the book stops, politely, unchecked never."""
+
+    code = "guard_unavailable"
+
 
 NONE = "none"
 OTHER = "other"  # unsafe, but none of the screen's categories (e.g. a frightening story)
@@ -103,7 +111,13 @@ class Completer(Protocol):
     name: str
 
     async def complete(
-        self, messages: list[Message], *, grammar: str, schema: dict[str, Any], max_tokens: int
+        self,
+        messages: list[Message],
+        *,
+        grammar: str,
+        schema: dict[str, Any],
+        max_tokens: int,
+        timeout: float,
     ) -> str: ...
 
     async def close(self) -> None: ...
@@ -161,20 +175,23 @@ class SafetyGuard:
         started = time.perf_counter()
         raw = ""
         try:
-            async with asyncio.timeout(self.timeout):
-                raw = await self.model.complete(
-                    messages, grammar=VERDICT_GRAMMAR, schema=VERDICT_SCHEMA, max_tokens=MAX_TOKENS
-                )
+            raw = await self.model.complete(
+                messages,
+                grammar=VERDICT_GRAMMAR,
+                schema=VERDICT_SCHEMA,
+                max_tokens=MAX_TOKENS,
+                timeout=self.timeout,  # its own work; the wait for its turn is not counted
+            )
             safe, category = parse_verdict(raw)
             error = None
         except TimeoutError:
             safe, category, error = True, NONE, f"no verdict in {self.timeout:g} s"
-        except Exception as exc:  # any failure of the guard is fail-open (module docstring)
+        except Exception as exc:  # no verdict: the book does not go through (module docstring)
             safe, category, error = True, NONE, f"{type(exc).__name__}: {one_line(exc)}"
         seconds = time.perf_counter() - started
         if error is not None:
             log.warning(
-                "Safety guard (%s) could not check the %s, letting it through: %s (answer %r)",
+                "Safety guard (%s) could not check the %s, so it stops here: %s (answer %r)",
                 self.model.name,
                 what,
                 error,
@@ -190,6 +207,8 @@ class SafetyGuard:
             len(SYSTEM) + len(user),
             len(raw),
         )
+        if error is not None:
+            raise GuardUnavailableError(f"the safety check of the {what} could not run: {error}")
         return GuardVerdict(safe, category, seconds, raw, error)
 
 

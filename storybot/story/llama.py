@@ -311,17 +311,25 @@ class LlamaCppWriter:
         return min(budget, room)
 
     async def complete(
-        self, messages: list[Message], *, grammar: str, schema: dict[str, Any], max_tokens: int
+        self,
+        messages: list[Message],
+        *,
+        grammar: str,
+        schema: dict[str, Any],
+        max_tokens: int,
+        timeout: float,
     ) -> str:
         """A short greedy answer under `grammar` (`schema` is for servers), on the loaded model
-        and its worker thread: the safety guard's verdict (storybot/story/guard.py). It does not
-        wait for a pause (module docstring)."""
+        and its worker thread: the safety guard's verdict (storybot/story/guard.py). It waits
+        for its turn at the model (another book's story holds it) without a limit — a book
+        waits rather than go unchecked — and then has `timeout` seconds for its own work."""
         self._refuse_to_wait_for_own_pause("the safety check")
         async with self._lock:
             self._check_open()
-            await self.load()
-            job = functools.partial(self._complete_blocking, messages, grammar, max_tokens)
-            return await self._parking.submit(self._executor, job)
+            async with asyncio.timeout(timeout):
+                await self.load()
+                job = functools.partial(self._complete_blocking, messages, grammar, max_tokens)
+                return await self._parking.submit(self._executor, job)
 
     def _complete_blocking(self, messages: list[Message], grammar: str, max_tokens: int) -> str:
         from llama_cpp import LlamaGrammar

@@ -1,5 +1,4 @@
 """`LlamaServerWriter`: an existing llama.cpp-style server over its OpenAI-compatible API.
-
 Servers differ in how they take the constraint on the answer:
 
 - `grammar`: a GBNF grammar in the request body (llama-server, llama-cpp-python's server);
@@ -8,18 +7,17 @@ Servers differ in how they take the constraint on the answer:
 - `json_object`: `response_format: {"type": "json_object", "schema": {...}}` (llama-cpp-python's
   server, which answers 500 to the `json_schema` form; llama-server reads it too).
 
-LLM_SERVER_CONSTRAINT picks the first form to try. A server that rejects a form (an error that
-names the field) is asked again at once with the next; the log says which form is used.
+LLM_SERVER_CONSTRAINT picks the first form to try; a server that rejects a form (an error
+naming the field) is asked again at once with the next, and the log says which form is used.
 
 Pausing (`paused()`) ends the streaming request, because llama-server stops generating only
 for a client that is gone: one that merely stops reading keeps its slot generating into the
 response queue, so not reading is no pause. Leaving the pause sends a new request: the same
-messages and seed plus the text the consumer was given as a final assistant message (which
-llama-server continues as a prefill; llama-cpp-python's server opens a new assistant turn after
-it instead), `cache_prompt` (the prompt's KV cache is reused), the grammar of the rest of the
-answer (`gbnf_rest.remainder_grammar`) and the rest's own token budget. The remainder grammar
-keeps the whole answer valid either way. A JSON schema cannot say "the rest of the answer", so
-only the `grammar` constraint can pause (`can_pause`).
+messages and seed plus the text the consumer was given as a final assistant message (a prefill
+to llama-server; a new assistant turn after it to llama-cpp-python's server), `cache_prompt`,
+the grammar of the rest of the answer (`gbnf_rest.remainder_grammar`, which keeps the whole
+answer valid either way) and the rest's own token budget. A JSON schema cannot say "the rest of
+the answer", so only the `grammar` constraint can pause (`can_pause`).
 """
 
 from __future__ import annotations
@@ -279,26 +277,28 @@ class LlamaServerWriter:
             queue.put_nowait(exc)
 
     async def complete(
-        self, messages: list[Message], *, grammar: str, schema: dict[str, Any], max_tokens: int
+        self,
+        messages: list[Message],
+        *,
+        grammar: str,
+        schema: dict[str, Any],
+        max_tokens: int,
+        timeout: float,
     ) -> str:
-        """A short greedy answer, not streamed, under `grammar` or `schema` in the constraint
-        form the server takes (falling back as the story does): the safety guard's verdict."""
+        """The guard's short greedy verdict, within `timeout`, in the server's constraint form."""
         body: dict[str, Any] = {"messages": messages, "temperature": 0.0, "stream": False}
         body["max_tokens"] = max_tokens
+        verdict = {"name": "verdict", "schema": schema, "strict": True}
         forms: dict[str, dict[str, Any]] = {
             "grammar": {"grammar": grammar},
-            "json_schema": {
-                "response_format": {
-                    "type": "json_schema",
-                    "json_schema": {"name": "verdict", "schema": schema, "strict": True},
-                }
-            },
+            "json_schema": {"response_format": {"type": "json_schema", "json_schema": verdict}},
             "json_object": {"response_format": {"type": "json_object", "schema": schema}},
         }
         try:
-            async with self._post(lambda form: body | forms[form]) as response:
-                answer = await response.json(content_type=None)
-                return answer["choices"][0]["message"]["content"] or ""
+            async with asyncio.timeout(timeout):
+                async with self._post(lambda form: body | forms[form]) as response:
+                    answer = await response.json(content_type=None)
+                    return answer["choices"][0]["message"]["content"] or ""
         except aiohttp.ClientConnectorError as exc:
             raise LLMUnavailableError(
                 f"llama-server at {self.url} is not reachable: {exc}"

@@ -49,6 +49,7 @@ TEXTS: dict[str, str] = {
     "failed.painter_down": "the picture server (ComfyUI) could not be reached",
     "failed.no_pictures": "not a single picture could be painted (the picture server has a problem)",
     "failed.unsafe_story": "I couldn't write a story that is right for children (try another topic)",
+    "failed.guard_unavailable": "I couldn't check that the story is right for children, so I stopped (please try again in a moment)",
     "failed.weak_model": "I couldn't write a story good enough for a picture book (the story model is too small: please tell the bot's operator)",
     "failed.unsafe_request": "that one can't become a children's picture book (try another topic)",
     "cancel.already": "🛑 It is already stopping. One moment, please.",

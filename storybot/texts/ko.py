@@ -49,6 +49,7 @@ TEXTS: dict[str, str] = {
     "failed.painter_down": "그림을 그리는 서버(ComfyUI)에 연결할 수 없어요",
     "failed.no_pictures": "그림을 한 장도 그리지 못했어요 (그림 서버에 문제가 있어요)",
     "failed.unsafe_story": "어린이에게 알맞은 이야기를 쓰지 못했어요 (다른 주제로 해 보세요)",
+    "failed.guard_unavailable": "이야기가 어린이에게 알맞은지 확인하지 못해서 멈췄어요 (잠시 뒤에 다시 해 보세요)",
     "failed.weak_model": "좋은 그림책이 될 만한 이야기를 쓰지 못했어요 (이야기 모델이 너무 작아요. 운영자에게 알려 주세요)",
     "failed.unsafe_request": "이 이야기는 어린이 그림책으로 만들 수 없어요 (다른 주제로 해 보세요)",
     "cancel.already": "🛑 이미 멈추고 있어요. 잠시만 기다려 주세요.",

@@ -133,7 +133,7 @@ async def test_a_line_and_its_cancelled_books(
                 break
 
     busy = await scrape(port)
-    assert value(busy, "storybot_queue_depth", lane=lane_label(lane)) == 1
+    assert value(busy, "storybot_queue_depth", lane=lane_label(lane, maker.metrics.salt)) == 1
     assert value(busy, "storybot_books_waiting") == 1
     assert value(busy, "storybot_books_running") == 1
     assert value(busy, "storybot_comfyui_busy", server=comfy.url) == 1

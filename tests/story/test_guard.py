@@ -8,6 +8,7 @@ against llama-cpp-python's real server. A guard that cannot give a verdict lets 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -26,10 +27,12 @@ from storybot.story.guard import (
     NONE,
     VERDICT_GRAMMAR,
     VERDICT_SCHEMA,
+    GuardUnavailableError,
     GuardVerdict,
     SafetyGuard,
     parse_verdict,
 )
+from storybot.story.prompt import build_messages
 from storybot.story.writers import Sampling
 from storybot.wiring import make_guard
 from tests.conftest import GRAMMAR
@@ -104,18 +107,18 @@ async def test_tiny_model_gives_a_verdict_on_requests_and_stories(
     assert len(timings) == 4 and timings[0].startswith("[TIMING] guard request completed in ")
 
 
-async def test_a_guard_that_takes_too_long_lets_the_book_through(
+async def test_a_guard_that_takes_too_long_stops_the_book_politely(
     tiny_gguf: Path, ko_request: StoryRequest, caplog: pytest.LogCaptureFixture
 ) -> None:
     writer = tiny_writer(tiny_gguf)
     guard = SafetyGuard(writer, timeout=0.001)
     try:
-        verdict = await guard.check_request(ko_request)
+        with pytest.raises(GuardUnavailableError, match=r"no verdict in 0\.001 s") as raised:
+            await guard.check_request(ko_request)
     finally:
         await writer.close()
-    assert verdict.safe and verdict.category == NONE
-    assert verdict.error == "no verdict in 0.001 s"
-    assert "could not check the request, letting it through" in caplog.text
+    assert raised.value.code == "guard_unavailable"
+    assert "could not check the request, so it stops here" in caplog.text
 
 
 # --- the llama-server stand-in: scripted verdicts ------------------------------------------
@@ -173,7 +176,7 @@ async def test_json_schema_servers_get_the_verdict_schema(
         (Reply(status=500, error="out of memory"), "answered 500: out of memory"),
     ],
 )
-async def test_garbage_or_an_error_lets_the_book_through(
+async def test_garbage_or_an_error_never_lets_the_book_through(
     llama_server: FakeLlamaServer,
     ko_request: StoryRequest,
     reply: Reply,
@@ -184,17 +187,16 @@ async def test_garbage_or_an_error_lets_the_book_through(
     llama_server.verdicts = [reply]
     guard = SafetyGuard(server_writer(llama_server.url))
     try:
-        verdict = await guard.check_request(ko_request)
+        with pytest.raises(GuardUnavailableError, match=error):
+            await guard.check_request(ko_request)
     finally:
         await guard.model.close()
-    assert verdict.safe and verdict.category == NONE
-    assert verdict.error is not None and error in verdict.error
-    assert "could not check the request, letting it through" in caplog.text
+    assert "could not check the request, so it stops here" in caplog.text
     assert "[TIMING] guard request completed in" in caplog.text
     assert "unchecked" in caplog.text
 
 
-async def test_an_unreachable_or_silent_server_lets_the_book_through(
+async def test_an_unreachable_or_silent_server_never_lets_the_book_through(
     ko_request: StoryRequest,
 ) -> None:
     with socket.socket() as listener:  # accepts the connection, never answers
@@ -202,19 +204,19 @@ async def test_an_unreachable_or_silent_server_lets_the_book_through(
         listener.listen()
         silent = SafetyGuard(server_writer(f"http://127.0.0.1:{listener.getsockname()[1]}"))
         try:
-            verdict = await SafetyGuard(silent.model, timeout=0.3).check_request(ko_request)
+            with pytest.raises(GuardUnavailableError, match="did not answer in time"):
+                await SafetyGuard(silent.model, timeout=0.3).check_request(ko_request)
         finally:
             await silent.model.close()
-    assert verdict.safe and verdict.error == "no verdict in 0.3 s"
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     guard = SafetyGuard(server_writer(f"http://127.0.0.1:{port}"))
     try:
-        verdict = await guard.check_request(ko_request)
+        with pytest.raises(GuardUnavailableError, match="is not reachable"):
+            await guard.check_request(ko_request)
     finally:
         await guard.model.close()
-    assert verdict.safe and verdict.error is not None and "is not reachable" in verdict.error
 
 
 @pytest.mark.parametrize(
@@ -321,3 +323,29 @@ def test_make_guard_model_settings(tmp_path: Path) -> None:
     )
     assert guard is not None and isinstance(guard.model, LlamaServerWriter)
     assert guard.model.url == "http://127.0.0.1:8081" and guard.timeout == 5
+
+
+async def test_the_guard_waits_for_its_turn_behind_another_books_story(
+    tiny_gguf: Path, ko_request: StoryRequest
+) -> None:
+    """Two books on one in-process model: book A's story holds the model (paused for its
+    pictures, too); book B's request check waits for its turn instead of timing out and
+    letting B through unchecked. Its timeout counts its own work only."""
+    writer = tiny_writer(tiny_gguf)
+    guard = SafetyGuard(writer, timeout=2.0)
+    story = writer.stream(build_messages(ko_request), seed=3)
+    try:
+        await anext(story)  # book A is writing
+        started = asyncio.get_running_loop().time()
+        check = asyncio.create_task(guard.check_request(ko_request))  # book B's request
+        async with writer.paused():  # A's picture is being painted: A still holds the model
+            await asyncio.sleep(3.0)  # longer than the guard's timeout
+        assert not check.done()
+        async for _ in story:  # A's story ends and gives the model up
+            pass
+        verdict = await asyncio.wait_for(check, 60)
+        assert verdict.error is None and verdict.category in (NONE, *GUARD_CATEGORIES)
+        assert asyncio.get_running_loop().time() - started >= 3.0
+    finally:
+        await story.aclose()
+        await writer.close()

@@ -187,7 +187,11 @@ async def test_a_reader_cancelled_while_paused_ends_the_thread(
             # The one worker thread is free again: the guard's verdict runs (it does not wait
             # for the pause: module docstring of storybot/story/llama.py).
             verdict = await writer.complete(
-                messages, grammar=VERDICT_GRAMMAR, schema=VERDICT_SCHEMA, max_tokens=MAX_TOKENS
+                messages,
+                grammar=VERDICT_GRAMMAR,
+                schema=VERDICT_SCHEMA,
+                max_tokens=MAX_TOKENS,
+                timeout=60,
             )
             assert "safe" in json.loads(verdict)
         async with asyncio.timeout(HANG_GUARD):
@@ -210,7 +214,11 @@ async def test_a_stream_closed_while_paused_ends_the_thread(
             # would wait for themselves: they refuse at once.
             with pytest.raises(StoryError, match="inside paused"):
                 await writer.complete(
-                    messages, grammar=VERDICT_GRAMMAR, schema=VERDICT_SCHEMA, max_tokens=16
+                    messages,
+                    grammar=VERDICT_GRAMMAR,
+                    schema=VERDICT_SCHEMA,
+                    max_tokens=16,
+                    timeout=5,
                 )
             with pytest.raises(StoryError, match="inside paused"):
                 await writer.release()

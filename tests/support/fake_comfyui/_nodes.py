@@ -11,8 +11,34 @@ SIZE = ["INT", {"default": 512, "min": 16, "max": 16384, "step": 8}]
 SEED = ["INT", {"default": 0, "min": 0, "max": 0xFFFFFFFFFFFFFFFF}]
 
 
-def _types(*outputs: str, output_node: bool = False, **inputs: Any) -> dict[str, Any]:
-    return {"inputs": inputs, "outputs": list(outputs), "output_node": output_node}
+def _types(
+    *outputs: str,
+    output_node: bool = False,
+    optional: dict[str, Any] | None = None,
+    **inputs: Any,
+) -> dict[str, Any]:
+    return {
+        "inputs": inputs,
+        "optional": optional or {},
+        "outputs": list(outputs),
+        "output_node": output_node,
+    }
+
+
+CONDITIONING = ["CONDITIONING", {}]
+WEIGHT_DTYPES = ["default", "fp8_e4m3fn", "fp8_e4m3fn_fast", "fp8_e5m2"]
+CLIP_TYPES = ["sdxl", "sd3", "flux", "hunyuan_video", "hidream", "hunyuan_image"]
+CLIP_LOADER_TYPES = ["stable_diffusion", "stable_cascade", "sd3", "stable_audio", "mochi", "ltxv",
+                     "pixart", "cosmos", "lumina2", "wan", "hidream", "chroma", "ace", "omnigen2",
+                     "qwen_image", "hunyuan_image"]  # fmt: skip
+MODEL_LISTS = {  # loader input → the FakeComfyUI list of files it offers (its models folder)
+    "ckpt_name": ("checkpoints", "The name of the checkpoint (model) to load."),
+    "unet_name": ("diffusion_models", None),
+    "clip_name": ("text_encoders", None),
+    "clip_name1": ("text_encoders", None),
+    "clip_name2": ("text_encoders", None),
+    "vae_name": ("vaes", None),
+}
 
 
 NODE_TYPES: dict[str, dict[str, Any]] = {
@@ -47,6 +73,52 @@ NODE_TYPES: dict[str, dict[str, Any]] = {
         output_node=True, images=["IMAGE", {}], filename_prefix=["STRING", {"default": "ComfyUI"}]
     ),
     "PreviewImage": _types(output_node=True, images=["IMAGE", {}]),
+    # FLUX.1 Kontext and the other editors (core nodes; model lists filled per server).
+    "UNETLoader": _types("MODEL", unet_name=[[], {}], weight_dtype=[WEIGHT_DTYPES, {}]),
+    "DualCLIPLoader": _types(
+        "CLIP",
+        clip_name1=[[], {}],
+        clip_name2=[[], {}],
+        type=[CLIP_TYPES, {}],
+        optional={"device": [["default", "cpu"], {"advanced": True}]},
+    ),
+    "CLIPLoader": _types(
+        "CLIP",
+        clip_name=[[], {}],
+        type=[CLIP_LOADER_TYPES, {}],
+        optional={"device": [["default", "cpu"], {"advanced": True}]},
+    ),
+    "VAELoader": _types("VAE", vae_name=[[], {}]),
+    # LoadImage's `image` is checked by its own VALIDATE_INPUTS (the file must be in input/).
+    "LoadImage": _types("IMAGE", "MASK", image=[[], {"image_upload": True}]),
+    "FluxKontextImageScale": _types("IMAGE", image=["IMAGE", {}]),
+    "ImageScaleToTotalPixels": _types(
+        "IMAGE",
+        image=["IMAGE", {}],
+        upscale_method=[["nearest-exact", "bilinear", "area", "bicubic", "lanczos"], {}],
+        megapixels=["FLOAT", {"default": 1.0, "min": 0.01, "max": 16.0, "step": 0.01}],
+    ),
+    "VAEEncode": _types("LATENT", pixels=["IMAGE", {}], vae=["VAE", {}]),
+    "ReferenceLatent": _types(
+        "CONDITIONING", conditioning=CONDITIONING, optional={"latent": ["LATENT", {}]}
+    ),
+    "FluxGuidance": _types(
+        "CONDITIONING",
+        conditioning=CONDITIONING,
+        guidance=["FLOAT", {"default": 3.5, "min": 0.0, "max": 100.0, "step": 0.1}],
+    ),
+    "ConditioningZeroOut": _types("CONDITIONING", conditioning=CONDITIONING),
+    "ModelSamplingAuraFlow": _types(
+        "MODEL",
+        model=["MODEL", {}],
+        shift=["FLOAT", {"default": 1.73, "min": 0.0, "max": 100.0, "step": 0.01}],
+    ),
+    "TextEncodeQwenImageEdit": _types(
+        "CONDITIONING",
+        clip=["CLIP", {}],
+        prompt=["STRING", {"multiline": True, "dynamicPrompts": True}],
+        optional={"vae": ["VAE", {}], "image": ["IMAGE", {}]},
+    ),
 }
 
 # Verbatim from the spec (§3.8), argv trimmed.
@@ -64,6 +136,7 @@ SYSTEM_STATS = json.loads("""{
 ROUTES = [
     ("GET", "/ws", "_ws"),
     ("POST", "/prompt", "_post_prompt"),
+    ("POST", "/upload/image", "_upload_image"),
     ("POST", "/queue", "_post_queue"),
     ("GET", "/history/{prompt_id}", "_get_history_one"),
     ("GET", "/view", "_view"),

@@ -22,13 +22,21 @@ from tests.support.fake_comfyui._jobs import (
     _order,
     _outputs,
 )
-from tests.support.fake_comfyui._nodes import NODE_TYPES, ROUTES, SYSTEM_STATS
-from tests.support.fake_comfyui._validation import UUID_RE, _error, _input_error, _origin_check
+from tests.support.fake_comfyui._nodes import MODEL_LISTS, NODE_TYPES, ROUTES, SYSTEM_STATS
+from tests.support.fake_comfyui._uploads import input_images, receive_upload
+from tests.support.fake_comfyui._validation import UUID_RE, _error, _origin_check, _validate
 
 
 @dataclass
 class FakeComfyUI:
     checkpoints: list[str] = field(default_factory=lambda: ["flux1-schnell-fp8.safetensors"])
+    diffusion_models: list[str] = field(
+        default_factory=lambda: ["flux1-dev-kontext_fp8_scaled.safetensors"]
+    )
+    text_encoders: list[str] = field(
+        default_factory=lambda: ["clip_l.safetensors", "t5xxl_fp8_e4m3fn_scaled.safetensors"]
+    )
+    vaes: list[str] = field(default_factory=lambda: ["ae.safetensors"])
     v3_combos: bool = False  # render combos the V3 way: ["COMBO", {"options": [...]}]
     # Scenario switches.
     step_delay: float = 0.002
@@ -41,6 +49,10 @@ class FakeComfyUI:
     next_images: list[bytes] = field(default_factory=list)  # saved instead, one per image
     # What it received.
     prompts: list[dict[str, Any]] = field(default_factory=list)
+    uploads: list[dict[str, Any]] = field(default_factory=list)  # one record per accepted upload
+    log: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # ("upload", "sub/name"), ("prompt", id)
     interrupts: list[str | None] = field(default_factory=list)
     frees: list[dict[str, Any]] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
@@ -64,7 +76,8 @@ class FakeComfyUI:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self, port: int = 0) -> str:
-        app = web.Application(middlewares=[_origin_check])
+        # The real server's default upload limit (`/features` max_upload_size), not aiohttp's 1 MB.
+        app = web.Application(middlewares=[_origin_check], client_max_size=104857600)
         for prefix in ("", "/api"):  # every route also lives under /api, as the real one
             for method, path, handler in ROUTES:
                 app.router.add_route(method, prefix + path, getattr(self, handler))
@@ -248,9 +261,10 @@ class FakeComfyUI:
         prompt_id = body.get("prompt_id") or str(uuid.uuid4())
         if not UUID_RE.match(str(prompt_id)):
             return _error(400, "invalid_prompt_id", "prompt_id must be a valid UUID", "")
-        refusal = self._validate(body["prompt"])
+        refusal = _validate(body["prompt"], self._inputs, self.files)
         if refusal is not None:
             return refusal
+        self.log.append(("prompt", prompt_id))
         extra = dict(body.get("extra_data") or {})
         if body.get("client_id"):
             extra["client_id"] = body["client_id"]
@@ -266,52 +280,25 @@ class FakeComfyUI:
         self._number += 1
         return self._number
 
-    def _validate(self, prompt: Any) -> web.Response | None:
-        for node_id, node in prompt.items():
-            if "class_type" not in node:  # a non-dict node crashes here → 500, as the real one
-                msg = "Cannot execute because a node is missing the class_type property."
-                return _error(400, "invalid_prompt", msg, f"Node ID '#{node_id}'")
-            if node["class_type"] not in NODE_TYPES:
-                msg = f"Cannot execute because node {node['class_type']} does not exist."
-                return _error(400, "invalid_prompt", msg, f"Node ID '#{node_id}'")
-        outputs = _outputs(prompt)
-        if not outputs:
-            return _error(400, "prompt_no_outputs", "Prompt has no outputs", "")
-        node_errors = {}
-        for node_id in _order(prompt, outputs):
-            errors = self._node_errors(prompt, prompt[node_id])
-            if errors:
-                node_errors[node_id] = {
-                    "errors": errors,
-                    "dependent_outputs": outputs,
-                    "class_type": prompt[node_id]["class_type"],
-                }
-        if not node_errors:
-            return None
-        own = [e for o in outputs for e in node_errors.get(o, {}).get("errors", [])]
-        details = "\n".join(f"{e['message']}: {e['details']}" for e in own)
-        msg = "Prompt outputs failed validation"
-        return _error(400, "prompt_outputs_failed_validation", msg, details, node_errors)
-
-    def _node_errors(self, prompt: dict[str, Any], node: dict[str, Any]) -> list[dict[str, Any]]:
-        errors = []
-        for name, config in self._inputs(node["class_type"]).items():
-            found = _input_error(prompt, node["inputs"], name, config)
-            if found is not None:
-                kind, message, details, extra = found
-                errors.append(
-                    {"type": kind, "message": message, "details": details, "extra_info": extra}
-                )
-        return errors
-
     def _inputs(self, class_type: str) -> dict[str, Any]:
+        """Required inputs, with this server's files in the loaders' and LoadImage's lists."""
         inputs = dict(NODE_TYPES[class_type]["inputs"])
-        if "ckpt_name" in inputs:
-            inputs["ckpt_name"] = [
-                list(self.checkpoints),
-                {"tooltip": "The name of the checkpoint (model) to load."},
-            ]
+        for name, (folder, tooltip) in MODEL_LISTS.items():
+            if name in inputs:
+                inputs[name] = [
+                    list(getattr(self, folder)),
+                    {"tooltip": tooltip} if tooltip else {},
+                ]
+        if class_type == "LoadImage":
+            inputs["image"] = [input_images(self.files), {"image_upload": True}]
         return inputs
+
+    async def _upload_image(self, request: web.Request) -> web.Response:
+        answer, record = await receive_upload(request, self.files)
+        if record is not None:
+            self.uploads.append(record)
+            self.log.append(("upload", f"{record['subfolder']}/{record['name']}".lstrip("/")))
+        return answer
 
     async def _post_queue(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -366,9 +353,13 @@ class FakeComfyUI:
                 for k, v in inputs.items()
             }
         spec = NODE_TYPES[name]
+        groups = {
+            "required": inputs,
+            **({"optional": spec["optional"]} if spec["optional"] else {}),
+        }
         return {
-            "input": {"required": inputs},
-            "input_order": {"required": list(inputs)},
+            "input": groups,
+            "input_order": {group: list(names) for group, names in groups.items()},
             "output": spec["outputs"],
             "output_is_list": [False] * len(spec["outputs"]),
             "output_name": spec["outputs"],
@@ -387,10 +378,6 @@ class FakeComfyUI:
 
     async def _models_folder(self, request: web.Request) -> web.Response:
         folder = request.match_info["folder"]
-        if folder == "checkpoints":
-            return web.json_response(self.checkpoints)
-        return (
-            web.json_response([])
-            if folder in ("loras", "vae", "text_encoders")
-            else web.Response(status=404)
-        )
+        lists = {"checkpoints": self.checkpoints, "diffusion_models": self.diffusion_models,
+                 "text_encoders": self.text_encoders, "vae": self.vaes, "loras": []}  # fmt: skip
+        return web.json_response(lists[folder]) if folder in lists else web.Response(status=404)
