@@ -139,8 +139,15 @@ class SleepingWriter:
 class SleepingPainter:
     """One GPU: 10 units per picture (the device lock, shared with the writer if it is)."""
 
+    has_reference = False  # today's schedule: every page painted on its own
+
     def __init__(self, device: asyncio.Lock | None = None) -> None:
         self.gpu = device or asyncio.Lock()
+
+    async def share_reference(self, owner: str, picture: Path | bytes) -> str:
+        return ""
+
+    def forget_reference(self, owner: str) -> None: ...
 
     async def reachable(self) -> bool:
         return True

@@ -58,7 +58,7 @@ class Findings(logging.Handler):
         message = record.getMessage()
         if "was invalid:" in message:
             for part in message.split("was invalid:", 1)[1].split(";"):
-                self.kinds[re.sub(r"\(.*?\)|[0-9]+", "", part.split(":", 1)[-1]).strip()] += 1
+                self.kinds[re.sub(r"[0-9]+", "N", part.split(":", 1)[-1]).strip()] += 1
         if match := re.search(r"([0-9.]+) tokens/s", message):
             self.rates.append(float(match.group(1)))
 

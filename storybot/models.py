@@ -74,6 +74,18 @@ class Stage(StrEnum):
         return cls.COVER if page == 0 else cls(f"PANEL_{page}")
 
 
+class Sequel(BaseModel):
+    """The book a sequel follows: what the writer is told of it, and what the new book keeps
+    (its characters as the sheet describes them; its cover, the pictures' reference)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    of_run: str  # the earlier book's run id
+    title: str
+    summary: list[str]  # one line per page of the earlier book
+    character_sheet: str
+
+
 class StoryRequest(BaseModel):
     """What a user asks for: the four answers and how the book should sound."""
 
@@ -90,6 +102,7 @@ class StoryRequest(BaseModel):
     # the operator's file, which this model does not read.
     style: str = Field("watercolor", min_length=1, max_length=32)
     age: AgeBand = DEFAULT_AGE
+    sequel: Sequel | None = None  # the next adventure of an earlier book's friends
 
 
 class Page(BaseModel):

@@ -92,7 +92,7 @@ def test_nothing_outside_a_package_imports_its_private_names() -> None:
     """A module or name that starts with `_` is its package's own: tests, the bench and other
     packages use what the package exports."""
     offenders = []
-    for folder in ("storybot", "tests", "bench"):
+    for folder in ("storybot", "tests", "bench", "redteam"):
         for path in (PROJECT_ROOT / folder).rglob("*.py"):
             here = ".".join(path.relative_to(PROJECT_ROOT).with_suffix("").parts)
             for module, name in _private_imports(path):

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from storybot.books import versions
+from storybot.books import sequels, versions
 from storybot.books.active import ActiveBook, CancelOutcome
 from storybot.books.metrics import Metrics
 from storybot.books.pipeline import Pipeline
@@ -175,6 +175,14 @@ class BookMaker:
 
     def recent(self, requester_id: int, limit: int = 10) -> list[RunRecord]:
         return self.store.recent(requester_id, limit=limit)
+
+    def followable(self, requester_id: int) -> list[RunRecord]:
+        """The requester's finished books, which a sequel may follow."""
+        return sequels.followable(self.store, requester_id)
+
+    def sequel_request(self, run_id: str, **answers: Any) -> StoryRequest:
+        """The next adventure of `run_id`'s friends (see `storybot.books.sequels`)."""
+        return sequels.sequel_request(self.store, run_id, **answers)
 
     def note_origin(self, run_id: str, origin: dict[str, Any]) -> None:
         """Where the front door shows this book (kept, never read here); saved at once, so

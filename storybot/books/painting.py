@@ -82,6 +82,10 @@ class Painting:
         async def progress(step: int, total: int) -> None:
             self._emit(Progress(stage=stage, step=step, total=total), False)
 
+        # The book's characters look the same on every page: its pages wait for the picture
+        # they are painted after (the cover, or a sequel's earlier cover).
+        reference = await attempt.reference if self._needs_reference(page) else False
+
         async def paint(seed: int) -> Path:
             async with self._gpu_turn():
                 with timing(log, f"image {stage.value}"):
@@ -93,6 +97,7 @@ class Painting:
                         on_progress=progress,
                         style=self.options.style(self.record.request.style),
                         owner=self.record.run_id,
+                        reference=reference,
                     )
 
         error: Exception | None = None
@@ -117,6 +122,8 @@ class Painting:
                 error = exc
                 continue
             self.record.timings[f"image_{page.page}"] = round(time.perf_counter() - started, 3)
+            if page.page == 0 and not attempt.reference.done():
+                await self._share_cover(attempt, path)
             if self.redrawing:
                 self.redrawn = path  # replaced in the book's turn (`redraw`)
             elif self._final(attempt, page):
@@ -125,10 +132,40 @@ class Painting:
                 attempt.drafted_images[page.page] = (picture_of(page, attempt.sheet), path)
                 self._emit(PageImage(page=page.page, path=path), False)
             return  # else painted from a page the final story changed: painted again later
+        if page.page == 0 and not attempt.reference.done():
+            attempt.reference.set_result(False)  # no cover: the pages are painted on their own
         if self._final(attempt, page):
             self._picture_failed(page.page, str(error))
         elif not attempt.accepted.is_set():  # the accepted story decides (see `_accept`)
             attempt.failed_images[page.page] = (picture_of(page, attempt.sheet), str(error))
+
+    def _needs_reference(self, page: Page) -> bool:
+        first = page.page == 0 and self.record.request.sequel is None  # it is the reference
+        return self.pipeline.painter.has_reference and not first
+
+    async def _share_cover(self, attempt: Attempt, cover: Path) -> None:
+        """The cover, painted first, is the reference the book's pages are painted after (not
+        a placeholder that replaced a flagged one)."""
+        replaced = any(
+            w.startswith("page 0: the picture was replaced") for w in self.record.warnings
+        )
+        shared = False
+        if self.pipeline.painter.has_reference and not replaced:
+            await self.pipeline.painter.share_reference(self.record.run_id, cover)
+            shared = True
+        if not attempt.reference.done():
+            attempt.reference.set_result(shared)
+
+    async def share_earlier(self, cover: Path | None, attempt: Attempt | None = None) -> bool:
+        """Share a cover painted before (a sequel's earlier book, a retry's or a redraw's own)
+        as the reference; whether there was one to share."""
+        usable = cover is not None and cover.is_file() and self.pipeline.painter.has_reference
+        if usable:
+            assert cover is not None
+            await self.pipeline.painter.share_reference(self.record.run_id, cover)
+        if attempt is not None and not attempt.reference.done():
+            attempt.reference.set_result(usable)
+        return usable
 
     def _final(self, attempt: Attempt, page: Page) -> bool:
         """Whether `page`'s picture is the accepted story's (a redraw's page is)."""
@@ -167,6 +204,10 @@ class Painting:
         attempt = Attempt(0, self.store.attempt_dir(record.run_id, "redraw"), "")
         attempt.sheet, attempt.title = story.character_sheet, story.title
         attempt.accepted.set()
+        sequel = record.request.sequel
+        earlier = self.store.image_path(sequel.of_run, 0) if sequel else None
+        cover = earlier if index == 0 else record.pages[0].image_path
+        await self.share_earlier(cover, attempt)  # the redrawn page keeps the book's look
         seed, warnings = record.image_seed, list(record.warnings)
         record.image_seed = random.randrange(2**32)  # a new look for this page only
         self.redrawing = True

@@ -38,7 +38,17 @@ class Painter(Protocol):
         on_progress: ProgressCallback | None = None,
         style: Style | None = None,
         owner: str = "",
+        reference: bool = False,
     ) -> Path: ...
+
+    @property
+    def has_reference(self) -> bool:
+        """Whether pages are painted with a reference picture (the workflow's `reference`)."""
+        ...
+
+    async def share_reference(self, owner: str, picture: Path | bytes) -> str: ...
+
+    def forget_reference(self, owner: str) -> None: ...
 
     async def reachable(self) -> bool: ...
 
@@ -100,6 +110,9 @@ class Attempt:
         # Pictures that could not be made before the story was accepted: page → (what it was
         # to be made from, why); the book hears of them only if the accepted page asks for it.
         self.failed_images: dict[int, tuple[tuple[str, str], str]] = {}
+        # Whether this attempt's pages are painted with the book's reference picture: known
+        # once its cover is painted (or at once: a sequel's, a retry's, a redraw's cover).
+        self.reference: asyncio.Future[bool] = loop.create_future()
 
 
 def voice_of(page: Page, title: str) -> tuple[str, str]:

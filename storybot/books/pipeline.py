@@ -84,7 +84,10 @@ class Pipeline:
 
         Raises StorybotError when the book cannot be made (it becomes FAILED) and
         CancelledError when cancelled; either way the files already accepted are kept."""
-        await _Book(self, record, emit).make()
+        try:
+            await _Book(self, record, emit).make()
+        finally:
+            self.painter.forget_reference(record.run_id)
 
     async def redraw(
         self,
@@ -96,7 +99,10 @@ class Pipeline:
         """Draw page `index` of a made book with a new seed; the rest is kept. The new picture
         replaces the old one inside `owner` (the book's turn at its files), and the read-along
         video and PDF, which no longer match, go with it (remade on request)."""
-        await _Book(self, record, emit).redraw(index, owner or contextlib.nullcontext())
+        try:
+            await _Book(self, record, emit).redraw(index, owner or contextlib.nullcontext())
+        finally:
+            self.painter.forget_reference(record.run_id)
 
     async def remake_keepsakes(self, record: RunRecord) -> None:
         """The read-along video and the PDF again, from the run's files (after a redraw)."""
@@ -119,6 +125,7 @@ class _Book(Painting):
         self.redrawing = False  # one page of a made book painted again
         self.redrawn: Path | None = None  # its new picture, not yet the book's
         self.narration = PageNarration(pipeline.narrator, self.store, record, self.options, emit)
+        self.sequel_reference = False  # the earlier book's cover is this one's reference
 
     async def make(self) -> None:
         record = self.record
@@ -128,6 +135,11 @@ class _Book(Painting):
         self.store.clear_drafts(record.run_id)
         if record.story is None:  # nothing in the folder belongs to a story yet
             self.store.discard_outputs(record)
+        sequel = record.request.sequel
+        if sequel is not None:  # the earlier book's cover: every page of this one after it
+            self.sequel_reference = await self.share_earlier(
+                self.store.image_path(sequel.of_run, 0)
+            )
         try:
             await self._make_parts()
         except BaseExceptionGroup as group:  # say what went wrong, not "errors in a TaskGroup"
@@ -192,6 +204,8 @@ class _Book(Painting):
     def _begin(self, number: int, character_sheet: str) -> Attempt:
         folder = self.store.attempt_dir(self.record.run_id, f"a{number}")
         attempt = Attempt(number, folder, character_sheet)
+        if self.record.request.sequel is not None:
+            attempt.reference.set_result(self.sequel_reference)
         self.attempt = attempt
         if number > 0 and self._paints_while_writing():
             attempt.images = self._spawn(attempt, self._paint_pages(attempt))
@@ -275,5 +289,7 @@ class _Book(Painting):
         if self._has_image(index):
             if self.record.pages[index].image_path is not None:  # not a failed one
                 self._emit(PageImage(page=index, path=self._image(index)), True)
+            if index == 0 and not attempt.reference.done():  # a retry: its cover as it was
+                await self.share_earlier(self.record.pages[0].image_path, attempt)
         else:
             await self._paint_when_ready(attempt, page)

@@ -164,6 +164,11 @@ class ComfyPool:
             ) from None
         return await asyncio.to_thread(_write, out, data)
 
+    @property
+    def has_reference(self) -> bool:
+        """Whether the workflow paints pages with a book's reference picture."""
+        return self.workflow.has_reference
+
     async def share_reference(self, owner: str, picture: Path | bytes) -> str:
         """Keep the book's reference picture (a PNG) for its pages; return the name its
         `reference` node gets (`storybot/storybot-<owner>-reference.png`).

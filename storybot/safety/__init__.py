@@ -4,11 +4,16 @@
 the same screen to what the LLM wrote (a page's Korean or English text and its English image
 prompt), so an unsafe page is never shown, narrated or painted.
 
-Matching works on several normalised views of the text (see `_normalise`): NFKC and lower case,
-jamo composed into syllables, leetspeak read as letters, letters typed apart joined into the
-word they spell. Korean is matched on Kiwi's morphological analysis (a verb by its stem, in any
-ending), English as whole words with their inflections; innocent phrases that contain a
-refused word (마약김밥, killer whale, water gun, shooting star) are known by their context.
+Matching works on several normalised views of the text (see `_normalise`): NFKC, lower case and
+no accents, jamo composed into syllables, marks and stray jamo inside a Korean word dropped, a
+drawn-out vowel cut, leetspeak read as letters, letters typed apart joined into the word they
+spell, and Korean words typed apart joined (a match across a gap counts only when it begins and
+ends where typed words do, so innocent neighbours never meet into a refused word). Korean is
+matched on Kiwi's morphological analysis (a verb by its stem, in any ending), English as whole
+words with their inflections; acts that need a sentence (a jump from a bridge, drinking till
+one drops, an animal smoking, sexual acts in everyday words) are read in their sentence
+(`_korean_rules`, `_english_acts`); innocent phrases that contain a refused word (마약김밥,
+killer whale, water gun, shooting star, a frog jumping into a pond) are known by their context.
 Killing is refused whoever is killed, so "용을 죽이는 기사" is refused and "용을 물리친 기사"
 (defeating the dragon) is not; classic tales whose villains eat or chase are allowed.
 """
@@ -23,7 +28,14 @@ import storybot.safety._english as english
 import storybot.safety._korean as korean
 from storybot.models import Story, StoryRequest
 from storybot.safety._categories import CATEGORIES, Hit
-from storybot.safety._normalise import base, leet_variants, spaced_words
+from storybot.safety._normalise import (
+    base,
+    echoed,
+    korean_runs,
+    leet_variants,
+    spaced_words,
+    spelled_out,
+)
 from storybot.texts import text
 
 __all__ = [
@@ -67,11 +79,11 @@ class Verdict:
 def screen_text(text: str) -> Hit | None:
     """The first refused word in `text` (any language), as (category, term); None if clean."""
     view = base(text)
-    for variant in (view, *leet_variants(view)):
+    spaced = spaced_words(view)
+    for variant in (view, *leet_variants(view), *spelled_out(view, spaced)):
         hit = english.find(variant)
         if hit:
             return hit
-    spaced = spaced_words(view)
     for word in spaced:
         hit = english.find(word.word) if word.script == "en" else None
         hit = hit or (korean.find_substring(word.word, alone=True) if word.script == "ko" else None)
@@ -79,15 +91,33 @@ def screen_text(text: str) -> Hit | None:
             return hit
     if not HANGUL.search(view):
         return None  # English only (image prompts): Kiwi has nothing to add
-    hit = korean.find_substring(view)
-    if hit:
-        return hit
+    drawn_out = echoed(view)
+    views = [view] if drawn_out == view else [view, drawn_out]
+    for each in views:
+        hit = korean.find_substring(each)
+        if hit:
+            return hit
     spaced_ko = [w.word for w in spaced if w.script == "ko"]
-    analysed = korean.analyse([view, *spaced_ko])
-    hit = korean.find(analysed[0])
-    for tokens in analysed[1:]:
-        hit = hit or korean.find_alone(tokens)
-    return hit
+    runs = korean_runs(view)
+    analysed = korean.analyse([*views, *spaced_ko, *(run.text for run in runs)])
+    whole, alone, joined = (
+        analysed[: len(views)],
+        analysed[len(views) : len(views) + len(spaced_ko)],
+        analysed[len(views) + len(spaced_ko) :],
+    )
+    for tokens in whole:
+        hit = korean.find(tokens)
+        if hit:
+            return hit
+    for tokens in alone:
+        hit = korean.find_alone(tokens)
+        if hit:
+            return hit
+    for run, tokens in zip(runs, joined, strict=True):
+        hit = korean.find_joined(run, tokens)
+        if hit:
+            return hit
+    return None
 
 
 def screen(request: StoryRequest, *, enabled: bool = True) -> Verdict:

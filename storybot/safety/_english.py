@@ -19,6 +19,7 @@ from storybot.safety._categories import (
     WEAPONS,
     Hit,
 )
+from storybot.safety._english_acts import find_act
 
 _PEOPLE = (
     r"(?:people|humans?|persons?|children|child|kids?|babies|baby|boys?|girls?|men|man|women|woman"
@@ -44,6 +45,9 @@ HARMLESS = re.compile(
     r"|murder of crows|moby[ -]dick|dick whittington|cock[ -]a[ -]doodle[ -]doo"
     r"|pussy ?cat|pussy willows?|(?:bath|water|stink|seed|glitter|photo|cherry|sugar|smoke) bombs?"
     r"|bomb pops?|assassin bugs?|shiitake|shitake|weed ?killer|pulling weeds|wasted food"
+    r"|drunken (?:noodles|chicken|shrimp|prawns|fish|beans|pork|sailors?)|topless (?:bus|buses"
+    r"|cars?|jeeps?)|killer bees?|root beers?|ginger beers?|butterbeers?|wine red"
+    r"|smoke (?:alarms?|signals?|detectors?|rings?)|smoked (?:salmon|ham|fish|meat|cheese)"
     r"|(?:had|has|have) drunk|oh,? shoot|spick and span|scunthorpe|sussex|essex|middlesex)\b"
 )
 
@@ -54,7 +58,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for category, pattern in (
         (
             SELF_HARM,
-            r"suicid\w*|self ?harm\w*|(?:kill|cut|hang|hurt)(?:s|ed|ing|ting)? "
+            r"suicid\w*|self ?harm\w*|(?:kill|cut|hang)(?:s|ed|ing|ting)? "
             r"(?:myself|himself|herself|themselves|yourself|ourselves)"
             r"|wants? to die|want(?:ed|s)? to be dead|end (?:my|his|her|their) (?:own )?life"
             r"|slit(?:s|ting)? (?:my|his|her|their) wrists?|unaliv\w*|kms|sewer ?slide",
@@ -107,7 +111,8 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|retard(?:s|ed)?|nazis?|nazism|hitler|kkk|ku klux klan|white (?:power|supremac\w*)"
             r"|racis[mt]s?|ethnic cleansing|holocaust|hate speech|heil"
             rf"|{_GROUPS} (?:people|kids|children|folks|men|women|persons?)? ?(?:are|is) "
-            r"(?:bad|evil|stupid|dirty|ugly|animals|inferior|dumb|lazy|worse|disgusting|criminals)"
+            r"(?:bad|evil|stupid|dirty|ugly|animals|inferior|dumb|lazy|worse|disgusting|criminals"
+            r"|gross|filthy|vermin|subhuman)"
             rf"|hat(?:e|es|ing) (?:all )?{_GROUPS}",
         ),
         (
@@ -152,4 +157,4 @@ def find(text: str) -> Hit | None:
     masked = MASKED.search(text)
     if masked:
         return Hit(PROFANITY, masked.group())
-    return None
+    return find_act(text)

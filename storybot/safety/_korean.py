@@ -1,9 +1,15 @@
 """Korean matching on Kiwi's analysis: nouns by form, verbs by stem in any ending, in context.
 
 A sentence is Kiwi's tokens up to a final punctuation mark. Words are looked up by the form
-Kiwi gives (죽였어요 → 죽이/VV), so every ending of a verb matches its stem; the innocent
-neighbours in `_korean_words` (마약 + 김밥, 장난감 + 총) and the object and instrument rules
-(베다 a person, not a tree) keep the innocent readings.
+Kiwi gives (죽였어요 → 죽이/VV), so every ending of a verb matches its stem; a compound Kiwi
+cuts in two (성/관계) is looked up whole. The innocent neighbours in `_korean_words` (마약 +
+김밥, 장난감 + 총) and the object and instrument rules (베다 a person, not a tree) keep the
+innocent readings; `_korean_rules` reads the acts that need a sentence (뛰어내리다 from a
+bridge, 술 and 쓰러지다, 담배 and 피우다).
+
+`find_joined` reads Korean words typed apart (`섹 스 하 는`) joined, and counts a hit only when
+it crosses a gap, starts where a typed word starts and ends where one ends or only an ending
+follows: innocent words that merely meet when joined (`고마 약속`, `엄마 약`) stay innocent.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from dataclasses import dataclass
 import storybot.safety._korean_words as words
 from storybot.korean import kiwi
 from storybot.safety._categories import DRUGS, HATE, SEXUAL, VIOLENCE, Hit
+from storybot.safety._korean_rules import sentence_rules
+from storybot.safety._normalise import KoreanRun
 
 # Tags of particles, endings and suffixes: what may follow a word spelled with spaces.
 FUNCTIONAL = ("J", "E", "XS", "VCP", "VCN", "SF", "SP", "SS", "SE", "SO")
@@ -24,10 +32,12 @@ WORD = re.compile(r"[가-힣0-9]+")
 
 @dataclass(frozen=True)
 class Token:
-    """One morpheme: form, tag without Kiwi's irregular-verb mark (-I, -R)."""
+    """One morpheme: form, tag without Kiwi's irregular-verb mark (-I, -R), where it was."""
 
     form: str
     tag: str
+    start: int = 0
+    end: int = 0
 
     @property
     def is_verb(self) -> bool:
@@ -43,7 +53,10 @@ def analyse(texts: Sequence[str]) -> list[list[Token]]:
     if not texts:
         return []
     results = kiwi().tokenize(list(texts))
-    return [[Token(t.form, t.tag.split("-")[0]) for t in tokens] for tokens in results]
+    return [
+        [Token(t.form, t.tag.split("-")[0], t.start, t.start + t.len) for t in tokens]
+        for tokens in results
+    ]
 
 
 def find(tokens: list[Token]) -> Hit | None:
@@ -61,6 +74,41 @@ def find_alone(tokens: list[Token]) -> Hit | None:
         if all(t.tag.startswith(FUNCTIONAL) for t in rest):
             return hit
     return None
+
+
+def find_joined(run: KoreanRun, tokens: list[Token]) -> Hit | None:
+    """A refused word in Korean words typed apart, joined (see the module's note)."""
+    for sentence in _sentences(tokens):
+        for hit, first, last in _hits(sentence):
+            start, end = sentence[first].start, sentence[last].end
+            if _typed_apart(run, tokens, start, end):
+                return hit
+    text = _mask_exceptions(run.text)
+    for term, category in words.SUBSTRINGS.items():
+        start = text.find(term)
+        while start >= 0:
+            if _typed_apart(run, tokens, start, start + len(term)):
+                return Hit(category, term)
+            start = text.find(term, start + 1)
+    return None
+
+
+def _typed_apart(run: KoreanRun, tokens: list[Token], start: int, end: int) -> bool:
+    """Whether [start, end) of a joined run crosses a gap, starts a typed word, and ends one or
+    is followed in its typed word by endings only."""
+    if start not in run.starts or not any(start < gap < end for gap in run.gaps):
+        return False
+    if end in run.ends:
+        return True
+    word_end = min(e for e in run.ends if e > end)
+    rest = [t for t in tokens if t.end > end and t.start < word_end]
+    return bool(rest) and rest[0].start >= end and all(t.tag.startswith(FUNCTIONAL) for t in rest)
+
+
+def _mask_exceptions(text: str) -> str:
+    for harmless in words.SUBSTRING_EXCEPTIONS:
+        text = text.replace(harmless, "□" * len(harmless))
+    return text
 
 
 def find_substring(text: str, *, alone: bool = False) -> Hit | None:
@@ -101,11 +149,28 @@ def _hits(sentence: list[Token]) -> Iterator[tuple[Hit, int, int]]:
             noun = _refused_noun(form)
             if noun:
                 yield Hit(words.NOUNS[noun], noun), i, i
+            yield from _compound(sentence, i)
         yield from _instrument_rules(sentence, i, forms, play)
         for sequence, category in words.SEQUENCES.items():
             if tuple(forms[i : i + len(sequence)]) == sequence:
                 yield Hit(category, "".join(sequence)), i, i + len(sequence) - 1
         yield from _context_rules(sentence, i, forms)
+    for hit, i in sentence_rules(sentence):
+        yield hit, i, i
+
+
+def _compound(sentence: list[Token], i: int) -> Iterator[tuple[Hit, int, int]]:
+    """A refused noun that Kiwi cut into nouns typed as one word (성/관계 → 성관계)."""
+    joined, j = sentence[i].form, i
+    while j + 1 < len(sentence) and j - i < 2:
+        after = sentence[j + 1]
+        if not after.is_noun or after.start != sentence[j].end or after.start == after.end:
+            return
+        joined, j = joined + after.form, j + 1
+        following = sentence[j + 1].form if j + 1 < len(sentence) else ""
+        if joined in words.NOUNS and following not in words.NEXT_EXCEPTIONS.get(joined, ()):
+            yield Hit(words.NOUNS[joined], joined), i, j
+            return
 
 
 def _refused_noun(form: str) -> str | None:

@@ -43,12 +43,14 @@ NOUNS: dict[str, str] = {
     **_words(
         SEXUAL,
         "섹스 성관계 성행위 성교 음란 음란물 포르노 야동 야설 강간 성폭행 성추행 성폭력 성희롱"
-        " 알몸 나체 누드 성기 자위 섹시 매춘 성매매 창녀 창부 음부 젖꼭지 콘돔 오르가즘 에로",
+        " 알몸 나체 누드 성기 자위 섹시 매춘 성매매 창녀 창부 음부 젖꼭지 콘돔 오르가즘 에로"
+        " 쎅스 쎅쓰 섹쓰 애무 구강성교 오럴 펠라 펠라치오 정액 몸캠 폰섹 발기 성인용품",
     ),
     **_words(
         DRUGS,
         "마약 마약쟁이 약쟁이 필로폰 히로뽕 대마 대마초 코카인 헤로인 메스암페타민 엑스터시"
-        " 환각제 각성제 펜타닐 아편 마리화나 만취 술주정 주정뱅이 알코올중독 음주운전",
+        " 환각제 각성제 펜타닐 아편 마리화나 만취 술주정 주정뱅이 알코올중독 음주운전 고주망태"
+        " 꽐라 곤드레만드레",
     ),
     **_words(SELF_HARM, "자살 자해 투신 할복 자살시도 동반자살 리스트컷"),
     **_words(
@@ -76,6 +78,10 @@ SEQUENCES: dict[tuple[str, ...], str] = {
     ("인종", "혐오"): HATE,
     ("혐오", "발언"): HATE,
     ("극단", "적", "선택"): SELF_HARM,
+    ("극단", "적", "이", "ᆫ", "선택"): SELF_HARM,
+    ("폭음", "하"): DRUGS,
+    ("야스", "하"): SEXUAL,
+    ("성인", "용품"): SEXUAL,
     ("미치", "ᆫ", "놈"): PROFANITY,
     ("미치", "ᆫ", "년"): PROFANITY,
     ("미치", "ᆫ", "새끼"): PROFANITY,
@@ -112,7 +118,11 @@ JAMO: dict[str, str] = {
 SUBSTRINGS: dict[str, str] = {
     **_words(VIOLENCE, "살인마 살인범 연쇄살인 토막살인 피투성이 피범벅 칼부림 칼빵 담배빵"),
     **_words(WEAPONS, "총기난사"),
-    **_words(SEXUAL, "섹스 포르노 성폭행 성추행 19금 몰카 도촬 불법촬영 벗방 원나잇 조건만남"),
+    **_words(
+        SEXUAL,
+        "섹스 포르노 성폭행 성추행 19금 몰카 도촬 불법촬영 벗방 원나잇 조건만남 쎅스 쎅쓰 섹쓰"
+        " 구강성교 몸캠 폰섹 야스하",
+    ),
     **_words(DRUGS, "필로폰 히로뽕 코카인 헤로인 대마초 마리화나 음주운전"),
     **_words(SELF_HARM, "자살시도"),
     **_words(HATE, "깜둥이 쪽바리 조센징 짱깨 급식충 한남충 틀딱"),
@@ -137,6 +147,8 @@ NEXT_EXCEPTIONS: dict[str, frozenset[str]] = {
     "대마": frozenset({"왕", "법사", "도", "마왕"}),
     "시발": frozenset({"점", "역", "택시"}),
     "킬러": frozenset({"고래"}),
+    "발기": frozenset({"인", "인들"}),
+    "살인": frozenset({"미소", "적"}),  # 살인 미소 (a killer smile), 살인적인 더위
     "시체": frozenset({"놀이"}),
 }
 PREVIOUS_EXCEPTIONS: dict[str, frozenset[str]] = {
@@ -158,13 +170,15 @@ PEOPLE = _set(
     "사람 엄마 아빠 어머니 아버지 할머니 할아버지 친구 아이 아기 동생 형 누나 언니 오빠 선생"
     " 선생님 왕 왕비 공주 왕자 병사 군인 학생 경찰 경찰관 이웃 가족 남자 여자 소년 소녀 아저씨"
     " 아줌마 어른 임금 신하 백성 주민 손님 적 적군 남편 아내 부모 자식 아들 딸 그 그녀 너 나"
-    " 저 우리 자신 사람들 어린이"
+    " 저 우리 자신 사람들 어린이 후배 선배 동료 짝꿍 손자 손녀 조카 삼촌 이모 고모"
 )
 ANIMALS = _set(
     "강아지 고양이 개 토끼 새 사슴 곰 호랑이 여우 닭 돼지 소 말 양 오리 다람쥐 동물 늑대 사자"
     " 코끼리 원숭이 고라니 멧돼지 새끼"
 )
-BLADES = _set("칼 흉기 창 단검 검 비수 식칼 부엌칼 과도 송곳 나이프 작살 장검 도끼")
+BLADES = _set(
+    "칼 흉기 창 단검 검 비수 식칼 부엌칼 과도 송곳 나이프 작살 장검 도끼 커터칼 면도날 면도칼"
+)
 GUNS = _set("총 총기 권총 소총 기관총 엽총 산탄총 장총 저격총 기관단총")
 STINGERS = _set("벌 꿀벌 말벌 모기 해파리 전갈 벌레 가오리")
 # Adults who are not to be shown undressed (벌거벗은 임금님 and bath-time children are fine).
@@ -182,7 +196,9 @@ OBJECT_RULES: tuple[tuple[str, frozenset[str], str], ...] = (
     ("매", frozenset({"목"}), SELF_HARM),
     ("매달", frozenset({"목"}), SELF_HARM),
     ("만지", _set("가슴 엉덩이 성기 젖 사타구니 음부"), SEXUAL),
-    ("뛰어내리", _set("옥상 아파트 건물 창문 다리 육교"), SELF_HARM),
+    ("섞", frozenset({"몸"}), SEXUAL),
+    ("휘두르", PEOPLE | ANIMALS, WEAPONS),
+    ("불태우", PEOPLE | ANIMALS, VIOLENCE),
 )
 # (verbs, instruments anywhere in the sentence, category).
 INSTRUMENT_RULES: tuple[tuple[frozenset[str], frozenset[str], str], ...] = (
@@ -203,4 +219,63 @@ GROUPS = _set(
     "흑인 백인 황인 중국인 일본인 조선족 동남아 외국인 장애인 동성애자 무슬림 유대인 이슬람 난민"
     " 이민자 다문화"
 )
-SLIGHTS = _set("더럽 나쁘 싫 열등 미개 멍청하 못생기 역겹 쫓아내 없애 죽 바보 멍청이 병")
+SLIGHTS = _set(
+    "더럽 나쁘 싫 열등 미개 멍청하 못생기 역겹 쫓아내 없애 죽 바보 멍청이 병 싫어하 미워하 혐오"
+)
+
+# Acts read in a whole sentence (`_korean_rules`).
+# Self-harm: a jump from a height, unless it is play, a landing or a rescue.
+JUMPS = _set("뛰어내리 투신")
+HEIGHTS = _set(
+    "옥상 아파트 건물 빌딩 고층 고층빌딩 다리 한강 육교 절벽 낭떠러지 벼랑 철교 대교 난간 낙화암"
+)
+SAFE_JUMPS = _set(
+    "낙하산 다이빙 다이빙대 번지 번지점프 수영장 트램펄린 놀이 놀 착지 그네 미끄럼틀 물놀이 연못"
+    " 침대 매트 스키 파도 소파 구하 구조 뜀틀 점프 계곡 모래 날 날개 망토 슈퍼맨 히어로"
+)
+# Where a height is: 다리에서, 다리 위, 빌딩 꼭대기 (다리 alone may be a leg).
+ON_TOP = _set("에서 위 꼭대기 난간 끝 창문")
+# Throwing oneself (몸을 던지다) into these, or falling or leaping with a wish to die.
+PLUNGES = _set("강 강물 바다 바닷물 호수 저수지 기차 열차 지하철 선로 철길 기찻길 차")
+FALLS = _set("떨어지 뛰어들 빠지 던지 뛰어내리")
+# An overdose: pills swallowed by the handful.
+PILLS = _set("수면제 약 알약 진통제 약물 안정제 신경안정제 독약 농약 수면유도제 해열제 감기약")
+SWALLOWS = _set("먹 삼키 털 넣 마시 들이키 털어넣")
+HANDFULS = _set("움큼 한꺼번에 잔뜩 통째 몽땅 전부 왕창 병째 한가득 수십 수백 모조리")
+FUMES = _set("번개탄 연탄")
+SHUT_IN = _set("차 방 문 밀폐 창문 자동차 텐트")
+SELF = _set("일부러 스스로 자기 자신")
+WOUND_MARKS = _set("상처 칼자국 흉터 화상")
+# Drugs: smoking (any smoker in a picture book), drinking till one drops.
+SMOKES = _set(
+    "담배 전자담배 시가 궐련 시가렛 파이프 물담배 곰방대 담뱃대 베이프 액상 꽁초 엽궐련 대마초"
+)
+SMOKE_VERBS = _set("피우 피 물 빨 뻐끔거리 권하 건네 먹이 팔 주")
+# Said against smoking: 끊다, 금연, 나쁘다, 피우지 말다 (말 as a verb), 안/못 피우다.
+NO_SMOKING = _set("끊 금연 나쁘 해롭 싫 그만 건강 싫어하 끊기")
+NOT = _set("말/VX 안/MAG 못/MAG")
+ERAS = _set("시절 옛날 적 때 시대")
+ALCOHOL = _set(
+    "술 소주 맥주 와인 막걸리 양주 보드카 위스키 샴페인 폭탄주 술판 술자리 회식 술잔치 고량주"
+    " 데킬라 포도주 청주 약주 술병 술잔 만취"
+)
+COLLAPSES = _set(
+    "쓰러지 기절 뻗 곯아떨어지 실신 떡실신 인사불성 토하 구토 휘청거리 비틀거리 고꾸라지"
+    " 널브러지 오바이트"
+)
+FILM = _set("영화 영화관 영사기 극장 카메라 사진 사진기 필름카메라 사진관")
+INHALANTS = _set("본드 가스 부탄가스 신나 시너")
+SNIFFS = _set("불 흡입 마시 맡 들이마시")
+MINORS = CHILDREN | _set("유치원생 중학생 중학 고등학생 청소년 미성년자 손자 손녀")
+POURS = _set("마시 먹이 권하 주 건네 팔 먹")
+# Burnt, buried or boiled alive (산 채로).
+ALIVE = _set("불태우 태우 묻 삶 굽 찌 파묻")
+# Sexual acts in plain words.
+BED = _set("가지 갖 하 같이하 함께하")
+RICE_CAKE = _set("떡메 떡방아 방아 인절미 잔치 떡메치기 쌀 명절 추석 설날 떡집 절구")
+STRANGERS = _set("아저씨 낯선 남자 어른 선생님 선생 삼촌 아줌마 서로 연인")
+CLOTHES = _set("옷 바지 팬티 속옷 치마 윗옷 웃옷")
+UNDERWEAR = _set("바지 팬티 속옷")
+BATH = _set("목욕 씻 갈아입 잠옷 기저귀 수영복 수영 물놀이 젖 빨래 세탁 목욕탕 옷장 병원 진찰")
+WRISTS = _set("손목 팔목")
+CUTS = _set("대 긋 그 베")

@@ -1,11 +1,18 @@
 """Normalised views of a text, so that spelling tricks reach the matchers as plain words.
 
-`base` undoes width and case (NFKC, lower case), composes jamo typed one by one into syllables
-(`ㅅㅏㄹㅇㅣㄴ` → `살인`) and drops punctuation inside Korean words (`마.약` → `마약`).
+`base` undoes width, case and accents (NFKC, lower case, `kíll` → `kill`), composes jamo typed
+one by one into syllables (`ㅅㅏㄹㅇㅣㄴ` → `살인`, `ㅈ1랄` → `지랄`) and drops punctuation, digits,
+symbols and stray jamo inside Korean words (`마.약`, `자ㅋ살` → `마약`, `자살`).
+`echoed` takes out a vowel drawn out inside a Korean word (`씨이이발` → `씨발`).
 `leet_variants` reads digits and symbols inside Latin words as letters (`k1ll`, `s3x`).
 `spaced_words` joins letters typed apart (`살 인`, `K.I.L.L`) into the words they spell; the
 matchers only count such a word when it alone spells something unsafe, so joining never makes
-a match across two real words.
+a match across two real words. `spelled_out` puts those words back into the text, so that an
+English word typed apart is read in its sentence (`smokes w e e d`).
+`korean_runs` joins Korean words across the spaces and marks between them (`섹 스 하 는`,
+`코카 인`, `씨 .발`) and remembers where each word began and ended: the Korean matcher only
+counts a word found across a gap when it starts where a typed word starts and ends where one
+ends (or only an ending follows), so `고마 약속` never becomes 마약.
 """
 
 from __future__ import annotations
@@ -44,8 +51,13 @@ HANGUL = "가-힣"
 JAMO = "ㄱ-ㆎ"
 # Invisible characters someone may slip between letters.
 INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060-\u2064\ufeff\u180e\u3164\uffa0]")
-# Punctuation, symbols, digits and lone vowels (ㅡ as a dash) between two Korean syllables.
-INSIDE_KOREAN = re.compile(rf"(?<=[{HANGUL}])(?:[^\w\s]|_|[ㅏ-ㅣ]|[0-9])+(?=[{HANGUL}])")
+# Punctuation, symbols, digits and lone jamo (ㅡ as a dash, ㅋ as a wedge) between two syllables.
+INSIDE_KOREAN = re.compile(rf"(?<=[{HANGUL}])(?:[^\w\s]|_|[{JAMO}]|[0-9])+(?=[{HANGUL}])")
+# A consonant with a digit one or a bar for its vowel ㅣ (`ㅈ1랄`, `ㅅ|발`).
+KOREAN_LEET = re.compile(rf"(?<![ㄱ-ㅎ][ㄱ-ㅎ])(?<=[ㄱ-ㅎ])[1l|!](?=[{HANGUL}ㄱ-ㅎ])")
+COMBINING = re.compile("[\u0300-\u036f]")
+# A syllable of a bare vowel (ㅇ + vowel, no final) that only draws out the syllable before it.
+ECHO = {vowel: chr(0xAC00 + (11 * 21 + index) * 28) for index, vowel in enumerate(JUNGSEONG)}
 LATIN_WORD = re.compile(rf"[a-z{re.escape(LEET_CHARS)}*]*[a-z][a-z{re.escape(LEET_CHARS)}*]*")
 TOKEN = re.compile(rf"[{HANGUL}]+|[{JAMO}]+|[a-z0-9{re.escape(LEET_CHARS)}*]+")
 # Korean prose puts a comma or full stop after a one-syllable word ("자, 해 봐"): such a gap
@@ -69,6 +81,8 @@ def _to_compat(char: str) -> str:
         return char  # NFKC would turn these into conjoining jamo that never compose
     if 0xFFA0 <= code <= 0xFFDC:  # half-width jamo
         return unicodedata.normalize("NFKC", char).translate(_CONJOINING_TO_COMPAT)
+    if 0xC0 <= code <= 0x24F:  # accented Latin letters: the letter without its accent
+        return COMBINING.sub("", unicodedata.normalize("NFKD", char))
     return unicodedata.normalize("NFKC", char)
 
 
@@ -114,11 +128,27 @@ def _vowel_at(text: str, index: int) -> bool:
 
 
 def base(text: str) -> str:
-    """NFKC, lower case, jamo composed, invisible characters and in-word Korean punctuation gone."""
+    """NFKC, lower case, accents, jamo composed, invisible characters and in-word Korean
+    punctuation gone."""
     text = INVISIBLE.sub("", text)
     text = "".join(_to_compat(char) for char in text).lower().translate(LOOKALIKES)
-    text = compose_jamo(text)
+    text = COMBINING.sub("", text)
+    text = compose_jamo(KOREAN_LEET.sub("ㅣ", text))
     return INSIDE_KOREAN.sub("", text)
+
+
+def echoed(text: str) -> str:
+    """`text` with a bare vowel syllable that repeats the vowel before it taken out
+    (`씨이이발` → `씨발`, `마아약` → `마약`); the text itself when there is none."""
+    out: list[str] = []
+    for char in text:
+        last = out[-1] if out else ""
+        if last and "가" <= last <= "힣" and "가" <= char <= "힣":
+            code = ord(last) - 0xAC00
+            if code % 28 == 0 and char == ECHO[JUNGSEONG[code // 28 % 21]]:
+                continue
+        out.append(char)
+    return "".join(out)
 
 
 def leet_variants(text: str) -> list[str]:
@@ -144,10 +174,12 @@ def leet_variants(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class SpacedWord:
-    """Letters typed apart, joined: `word`; `script` is "ko" or "en"."""
+    """Letters typed apart, joined: `word`; `script` is "ko" or "en"; where it was typed."""
 
     word: str
     script: str
+    start: int = 0
+    end: int = 0
 
 
 def spaced_words(text: str) -> list[SpacedWord]:
@@ -177,7 +209,7 @@ def spaced_words(text: str) -> list[SpacedWord]:
             # Leetspeak in Latin letters; jamo typed apart ("ㅅ ㅏ ㄹ") composed.
             latin = word.translate({**LEET, ord("1"): "i"})
             word = latin if script == "en" else compose_jamo(word)
-            found.append(SpacedWord(word, script))
+            found.append(SpacedWord(word, script, run[0].start(), run[-1].end()))
         i = max(j, i + 1)
     return found
 
@@ -201,3 +233,68 @@ def _joins(text: str, left: re.Match[str], right: re.Match[str], script: str) ->
     if not gap or "\n" in gap or len(gap) > 3:
         return False
     return script == "en" or not PROSE_GAP.search(gap + " ")
+
+
+def spelled_out(text: str, spaced: list[SpacedWord]) -> list[str]:
+    """`text` with each English word typed apart written as one word; a leading "a" or "i" is
+    tried both as part of the word (`a s s`) and as a word of its own (`a m.u.r.d.e.r`)."""
+    words = [w for w in spaced if w.script == "en"]
+    if not words:
+        return []
+    views = []
+    for split_article in (False, True):
+        pieces, last = [], 0
+        for word in words:
+            spelled = word.word
+            if split_article and len(spelled) > 3 and spelled[0] in "ai":
+                spelled = f"{spelled[0]} {spelled[1:]}"
+            pieces += [text[last : word.start], spelled]
+            last = word.end
+        pieces.append(text[last:])
+        views.append("".join(pieces))
+    return list(dict.fromkeys(views))
+
+
+@dataclass(frozen=True)
+class KoreanRun:
+    """Korean words typed with gaps between them, joined: `text`, and the offsets in it where a
+    typed word started, where one ended and where a gap was taken out."""
+
+    text: str
+    starts: frozenset[int]
+    ends: frozenset[int]
+    gaps: frozenset[int]
+
+
+KOREAN_WORD = re.compile(f"[{HANGUL}]+")
+# What may stand between two Korean words typed apart: spaces, marks, digits, jamo; no letters.
+KOREAN_GAP = re.compile(rf"(?:[^\w\n]|_|[0-9{JAMO}])" + "{1,3}")
+
+
+def korean_runs(text: str) -> list[KoreanRun]:
+    """Every run of two or more Korean words with short gaps between them, joined."""
+    runs: list[KoreanRun] = []
+    words = list(KOREAN_WORD.finditer(text))
+    chain: list[re.Match[str]] = []
+    for word in [*words, None]:
+        if chain and word is not None:
+            gap = text[chain[-1].end() : word.start()]
+            if KOREAN_GAP.fullmatch(gap) and not PROSE_GAP.match(gap + " "):
+                chain.append(word)
+                continue
+        if len(chain) > 1:
+            runs.append(_run(chain))
+        chain = [word] if word is not None else []
+    return runs
+
+
+def _run(chain: list[re.Match[str]]) -> KoreanRun:
+    starts, ends, gaps, offset = set(), set(), set(), 0
+    for index, word in enumerate(chain):
+        starts.add(offset)
+        if index:
+            gaps.add(offset)
+        offset += len(word.group())
+        ends.add(offset)
+    text = "".join(word.group() for word in chain)
+    return KoreanRun(text, frozenset(starts), frozenset(ends), frozenset(gaps))

@@ -78,6 +78,8 @@ class Draft:
                 _review(title_findings(self.title, self.request, self.instructions))
             self.texts.append(self.title)
         elif key == "character_sheet":
+            if self.request.sequel is not None:  # the same friends, described the same way
+                value = self.request.sequel.character_sheet
             self.sheet = self._repair("character sheet", *repair.english(value, self.bounds.sheet))
             _raise(english_problems("character sheet", self.sheet, self.bounds.sheet))
             self._screen("character sheet", "", self.sheet)

@@ -112,6 +112,7 @@ def build_messages(
             f"Write a picture book.\nEra: {request.era}\nPlace: {request.place}\n"
             f"Characters: {request.characters}\nTopic: {request.topic}"
         )
+        user += _sequel_note(request)
         if note:
             user += f"\n\nThe last answer had these faults; do not repeat them:\n{note}"
         return [system, {"role": "user", "content": user}]
@@ -119,9 +120,29 @@ def build_messages(
         f"그림책을 써 주세요.\n시대: {request.era}\n장소: {request.place}\n"
         f"등장인물: {request.characters}\n주제: {request.topic}"
     )
+    user += _sequel_note(request)
     if note:
         user += f"\n\n지난번 답에 이런 문제가 있었어요. 고쳐서 다시 써 주세요:\n{note}"
     return [system, {"role": "user", "content": user}]
+
+
+def _sequel_note(request: StoryRequest) -> str:
+    """For a sequel: what happened in the earlier book, and the friends it keeps."""
+    sequel = request.sequel
+    if sequel is None:
+        return ""
+    lines = "\n".join(f"- {line}" for line in sequel.summary)
+    if request.language == "en":
+        return (
+            f'\n\nThis is the next adventure after the book "{sequel.title}". What happened '
+            f"there:\n{lines}\nTell a new story with the same friends; do not retell that one. "
+            f"character_sheet: exactly {sequel.character_sheet}"
+        )
+    return (
+        f"\n\n이 이야기는 「{sequel.title}」의 다음 이야기예요. 지난 이야기:\n{lines}\n"
+        f"같은 친구들의 새로운 모험을 쓰세요 (지난 이야기를 되풀이하지 마세요). "
+        f"character_sheet는 그대로: {sequel.character_sheet}"
+    )
 
 
 def language_of(messages: list[Message]) -> Language:

@@ -83,7 +83,9 @@ class Instructions:
     def __init__(self, messages: Sequence[dict[str, str]], request: StoryRequest) -> None:
         self.language: Language = request.language
         told = "\n".join(message["content"] for message in messages)
-        answers = (request.era, request.place, request.characters, request.topic)
+        answers = [request.era, request.place, request.characters, request.topic]
+        if request.sequel is not None:  # a sequel rightly echoes the earlier title; its sheet
+            answers += [request.sequel.title, request.sequel.character_sheet]  # is kept as is
         self._answers = set().union(*(_pieces(answer, self.language) for answer in answers))
         self._told = _pieces(told, self.language) - self._answers
 

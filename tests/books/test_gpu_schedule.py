@@ -56,6 +56,16 @@ class WatchedPainter:
         self.paints.append(Paint(page, before, self.writer.tokens_used, writing))
         return path
 
+    @property
+    def has_reference(self) -> bool:
+        return self.pool.has_reference
+
+    async def share_reference(self, owner: str, picture: Path | bytes) -> str:
+        return await self.pool.share_reference(owner, picture)
+
+    def forget_reference(self, owner: str) -> None:
+        self.pool.forget_reference(owner)
+
     async def reachable(self) -> bool:
         return await self.pool.reachable()
 
