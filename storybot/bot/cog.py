@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from storybot.answers.fields import FieldError, parse_field
 from storybot.bot.builder import BUILDER_TIMEOUT, FIELDS, BuilderView, StoryBuilder
-from storybot.bot.failures import PoliteView
+from storybot.bot.failures import PoliteView, answer
 from storybot.bot.i18n import command_description, command_name, locale_of, text
 from storybot.engines.stt.decode import AudioError
 from storybot.engines.styles import DEFAULT_STYLE, Style, load_styles
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OPTIONS = (*FIELDS, "voice", "narration", "style", "age")
+OPTIONS = (*FIELDS, "voice", "narration", "style", "age", "sequel")
 """/story's options, in order; their names and descriptions are COMMAND_TEXTS keys."""
 VOICE_PROBLEMS = ("too_big", "too_long", "not_audio", "corrupt", "silent")
 """Problems of a clip (AudioError.problem) that the user is told about in their words."""
@@ -112,9 +112,14 @@ class StoryCog(commands.Cog):
         narration: bool = True,
         style: str | None = None,
         age: str | None = None,
+        sequel: str | None = None,
     ) -> None:
-        """Make a picture book; missing answers are asked for with a story builder."""
+        """Make a picture book; missing answers are asked for with a story builder. With
+        `sequel` (one of the user's finished books), the next adventure of its friends."""
         locale = locale_of(interaction.locale)
+        if sequel is not None:
+            await self.start_sequel(interaction, sequel, era=era, place=place, topic=topic)
+            return
         if style is not None and style not in self.styles:  # a stale choice Discord still had
             choices = ", ".join(s.label(locale) for s in self.styles.values())
             await interaction.response.send_message(
@@ -141,6 +146,35 @@ class StoryCog(commands.Cog):
             await self.start(interaction, builder)
             return
         await self.open_builder(interaction, builder)
+
+    @story.autocomplete("sequel")
+    async def sequel_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The user's finished books whose titles hold what they typed, newest first."""
+        books = self.bot.books.followable(interaction.user.id)
+        wanted = current.strip().lower()
+        return [
+            app_commands.Choice(name=r.story.title[:100], value=r.run_id)  # type: ignore[union-attr]
+            for r in books
+            if wanted in r.story.title.lower()  # type: ignore[union-attr]
+        ][:25]
+
+    async def start_sequel(
+        self, interaction: discord.Interaction, run_id: str, **answers: str | None
+    ) -> None:
+        """The next adventure of `run_id`'s friends (the user's own finished book)."""
+        locale = locale_of(interaction.locale)
+        try:
+            request = self.bot.books.sequel_request(
+                run_id, requester_id=interaction.user.id, **answers
+            )
+        except StorybotError:
+            await answer(interaction, text(locale, "unknown_run"))
+            return
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.bot.runner.start(interaction, request, request.language)
 
     async def open_builder(self, interaction: discord.Interaction, builder: StoryBuilder) -> None:
         """Post the builder message in the channel (replies to it fill the answers)."""
@@ -213,7 +247,7 @@ class StoryCog(commands.Cog):
             await interaction.response.send_message(text(locale, "books.none"), ephemeral=True)
             return
         lines = [f"**{r.story.title}** · {r.created_at:%Y-%m-%d}" for r in records]  # type: ignore[union-attr]
-        view = BookListView(self.bot, records, locale)
+        view = BookListView(self, records, locale)
         await interaction.response.send_message(
             embed=discord.Embed(title=text(locale, "books.title"), description="\n".join(lines)),
             view=view,
@@ -306,14 +340,18 @@ class StoryCog(commands.Cog):
 
 
 class BookListView(PoliteView):
-    """A menu of the requester's books; choosing one sends it to their DMs."""
+    """A menu of the requester's books: one sends a book to their DMs again, the other starts
+    the next adventure of a book's friends."""
 
-    def __init__(self, bot: StoryBot, records: list[Any], locale: str) -> None:
+    def __init__(self, cog: StoryCog, records: list[Any], locale: str) -> None:
         super().__init__(timeout=300)
-        self.bot = bot
+        self.cog, self.bot = cog, cog.bot
+        options = [discord.SelectOption(label=r.story.title[:100], value=r.run_id) for r in records]
         self.pick.placeholder = text(locale, "books.pick")
-        self.pick.options = [
-            discord.SelectOption(label=r.story.title[:100], value=r.run_id) for r in records
+        self.pick.options = options
+        self.next_adventure.placeholder = text(locale, "books.next")
+        self.next_adventure.options = [
+            discord.SelectOption(label=o.label, value=o.value) for o in options
         ]
 
     @discord.ui.select(options=[])
@@ -332,6 +370,12 @@ class BookListView(PoliteView):
             )
             return
         await self.bot.runner.send_to_dms(interaction, run_id)
+
+    @discord.ui.select(options=[])
+    async def next_adventure(
+        self, interaction: discord.Interaction, select: discord.ui.Select[BookListView]
+    ) -> None:
+        await self.cog.start_sequel(interaction, select.values[0])
 
 
 def style_choices(styles: dict[str, Style]) -> list[app_commands.Choice[str]]:

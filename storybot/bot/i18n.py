@@ -65,6 +65,11 @@ COMMAND_TEXTS: dict[str, dict[Locale, str]] = {
         "ko": "읽을 아이의 나이 (기본: 4~8세)",
         "en": "Age of the young reader (default: 4–8)",
     },
+    "story.sequel.name": {"en": "sequel", "ko": "다음이야기"},
+    "story.sequel.description": {
+        "ko": "내 그림책의 다음 이야기 (같은 친구들, 같은 그림체)",
+        "en": "The next adventure of one of my books (same friends, same look)",
+    },
     "books.name": {"en": "books", "ko": "내책"},
     "books.description": {
         "ko": "내가 만든 그림책을 보고 DM으로 다시 받아요",

@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -33,6 +33,9 @@ from storybot.models import (
     VOICES,
     StoryRequest,
 )
+
+if TYPE_CHECKING:
+    from storybot.books import BookDesk
 
 log = logging.getLogger("storybot.cli")
 
@@ -59,7 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     story.set_defaults(run=run_story)
 
     make = commands.add_parser("make", help="make a whole book on this machine")
-    _add_fields(make)
+    _add_fields(make, required=False)  # all four, unless --sequel gives the earlier book's
+    make.add_argument(
+        "--sequel", metavar="RUN_ID", help="the next adventure of a finished book's friends"
+    )
     make.add_argument("--age", choices=AGE_BANDS, default=DEFAULT_AGE, help=AGE_HELP)
     make.add_argument("--voice", choices=VOICES, help="narrator, M1-M5 or F1-F5 (TTS_VOICE)")
     make.add_argument("--no-narration", action="store_true", help="pictures and text only")
@@ -107,11 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_fields(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--era", required=True, help="시대, e.g. 조선시대")
-    parser.add_argument("--place", required=True, help="장소, e.g. 궁궐")
-    parser.add_argument("--characters", required=True, help='등장인물, e.g. "호랑이, 토끼"')
-    parser.add_argument("--topic", required=True, help="주제, e.g. 우정")
+def _add_fields(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument("--era", required=required, help="시대, e.g. 조선시대")
+    parser.add_argument("--place", required=required, help="장소, e.g. 궁궐")
+    parser.add_argument("--characters", required=required, help='등장인물, e.g. "호랑이, 토끼"')
+    parser.add_argument("--topic", required=required, help="주제, e.g. 우정")
     parser.add_argument("--language", choices=LANGUAGES, default="ko")
 
 
@@ -180,6 +186,21 @@ def _request(args: argparse.Namespace) -> StoryRequest:
         raise ConfigError(f"--{error['loc'][0]}: {error['msg']}") from None
 
 
+def _make_request(args: argparse.Namespace, settings: Settings, maker: BookDesk) -> StoryRequest:
+    """The book `make` asks for: the four answers, or a sequel of a finished book (its answers
+    where none are given, its style unless --style)."""
+    if args.sequel:
+        answers = {"era": args.era, "place": args.place, "topic": args.topic}
+        request = maker.sequel_request(args.sequel, requester_id=None, **answers)
+        if args.style is None:
+            return request
+        return request.model_copy(update={"style": choose_style(args, settings).name})
+    missing = [f"--{name}" for name in FIELD_NAMES if getattr(args, name) is None]
+    if missing:
+        raise ConfigError(f"make needs {', '.join(missing)} (or --sequel RUN_ID)")
+    return _request(args).model_copy(update={"style": choose_style(args, settings).name})
+
+
 async def run_make(args: argparse.Namespace, settings: Settings) -> int:
     """Make a whole book with a progress bar; print where it is."""
     import shutil
@@ -188,11 +209,10 @@ async def run_make(args: argparse.Namespace, settings: Settings) -> int:
     from storybot.models import Done, Failed
     from storybot.wiring import make_book_maker
 
-    style = choose_style(args, settings)
-    request = _request(args).model_copy(update={"style": style.name})
     maker = make_book_maker(settings)
     maker.wait_for_painter = False  # at a terminal, a painter that is down is said at once
     try:
+        request = _make_request(args, settings, maker)
         active = maker.submit(request, lane="cli")  # no origin: nothing to find again later
         renderer = ConsoleRenderer(narration=request.narration)
         try:

@@ -73,6 +73,7 @@ TEXTS: dict[str, str] = {
     "voice.problem.other": "I can't listen right now. Please answer with text.",
     "books.none": "You have no books yet. Start one with `/story`!",
     "books.title": "📚 My picture books",
+    "books.next": "📖 Next adventure: a new book with the same friends",
     "books.pick": "Pick a book to get in your DMs again",
     "unknown_run": "I can't find that book.",
     "style.unknown": "There is no '{style}' style. Styles you can pick: {choices}",

@@ -73,6 +73,7 @@ TEXTS: dict[str, str] = {
     "voice.problem.other": "지금은 음성을 들을 수 없어요. 글로 답해 주세요.",
     "books.none": "아직 만든 책이 없어요. `/story`로 시작해 보세요!",
     "books.title": "📚 내 그림책",
+    "books.next": "📖 다음 이야기: 같은 친구들의 새로운 모험을 만들어요",
     "books.pick": "DM으로 다시 받을 책을 고르세요",
     "unknown_run": "그 책을 찾을 수 없어요.",
     "style.unknown": "'{style}' 그림체는 없어요. 고를 수 있는 그림체: {choices}",

@@ -12,7 +12,7 @@ import logging
 import shutil
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -146,3 +146,49 @@ async def test_books_menu_sends_the_chosen_book_again(harness: Harness) -> None:
     pick = await fake.select(listing.id, menu["custom_id"], [chosen], user=fake.alice)
     await harness.said(pick, lambda c: c == text("ko", "dm.sent"))  # in Alice's own locale
     assert len(fake.dms(fake.alice)) == 2 * delivered
+
+
+async def test_the_next_adventure_keeps_the_friends_of_the_first_book(harness: Harness) -> None:
+    """/books' second menu starts a sequel: a new book message, the same character sheet, and
+    /story's `sequel` option offers the user's finished books by title."""
+    from tests.support.fake_discord._model import walk_components
+
+    fake = harness.fake
+    bot = await harness.start()
+    await fake.invoke_command("story", FULL, user=fake.alice)
+    first = await harness.finished(await harness.book_message())
+    first_id = harness.run_id_of(first)
+    assert first_id is not None
+    books = await fake.invoke_command("books", user=fake.alice)
+    listing = await books.wait(lambda i: i.original)
+    menus = [c for c in walk_components(listing.components) if c.get("type") == 3]
+    assert [m["placeholder"] for m in menus] == [text("ko", "books.pick"), text("ko", "books.next")]
+    await fake.select(listing.id, menus[1]["custom_id"], [first_id], user=fake.alice)
+    second = await harness.finished(await harness.book_message(1))
+    second_id = harness.run_id_of(second)
+    assert second_id not in (None, first_id)
+    earlier, later = bot.books.record(first_id), bot.books.record(second_id)  # type: ignore[arg-type]
+    assert earlier is not None and later is not None and later.story is not None
+    assert later.request.sequel is not None and later.request.sequel.of_run == first_id
+    assert later.story.character_sheet == earlier.story.character_sheet  # type: ignore[union-attr]
+    cog = bot.get_cog("StoryCog")
+    choices = await cog.sequel_choices(_autocomplete(fake.alice.id), "")  # type: ignore[union-attr]
+    assert {c.value for c in choices} == {first_id, second_id}
+    bob = await cog.sequel_choices(_autocomplete(fake.bob.id), "")  # type: ignore[union-attr]
+    assert bob == []  # only one's own books
+
+
+class _User:
+    def __init__(self, user_id: int) -> None:
+        self.id = user_id
+
+
+class _Interaction:
+    """What the autocomplete reads of an interaction: who is typing."""
+
+    def __init__(self, user_id: int) -> None:
+        self.user = _User(user_id)
+
+
+def _autocomplete(user_id: int) -> Any:
+    return _Interaction(user_id)

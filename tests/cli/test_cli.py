@@ -167,36 +167,51 @@ def test_make_whole_book(tiny_gguf: Path, tiny_supertonic: Path, tmp_path: Path)
 
     from tests.support.fake_comfyui import FakeComfyUI
 
-    async def run() -> subprocess.CompletedProcess[str]:
+    engines = {
+        "LLM_MODEL": str(tiny_gguf),
+        "TTS_MODEL_DIR": str(tiny_supertonic),
+        "LLM_N_CTX": "4096",
+        "IMAGE_WIDTH": "256",
+        "IMAGE_HEIGHT": "256",
+    }
+
+    async def run() -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
         comfy = FakeComfyUI()
         url = await comfy.start()
+        out = ["--out", str(tmp_path / "book")]
         try:
-            return await asyncio.to_thread(
-                storybot,
-                "make",
-                *FIELDS,
-                "--voice",
-                "F1",
-                "--out",
-                str(tmp_path / "book"),
-                cwd=tmp_path,
-                LLM_MODEL=str(tiny_gguf),
-                TTS_MODEL_DIR=str(tiny_supertonic),
-                COMFYUI_URLS=url,
-                LLM_N_CTX="4096",
-                IMAGE_WIDTH="256",
-                IMAGE_HEIGHT="256",
-            )
+            first = await asyncio.to_thread(
+                storybot, "make", *FIELDS, "--voice", "F1", *out, cwd=tmp_path,
+                COMFYUI_URLS=url, **engines,
+            )  # fmt: skip
+            (run_id,) = [p.name for p in (tmp_path / "data" / "outputs").iterdir()]
+            sequel = await asyncio.to_thread(
+                storybot, "make", "--sequel", run_id, "--topic", "겨울 소풍",
+                "--out", str(tmp_path / "next"), cwd=tmp_path, COMFYUI_URLS=url, **engines,
+            )  # fmt: skip
+            return first, sequel
         finally:
             await comfy.stop()
 
-    result = asyncio.run(run())
+    result, sequel = asyncio.run(run())
     assert result.returncode == 0, result.stderr
+    assert sequel.returncode == 0, sequel.stderr  # the next adventure of the same friends
+    first_story = json.loads((tmp_path / "book" / "story.json").read_text(encoding="utf-8"))
+    next_story = json.loads((tmp_path / "next" / "story.json").read_text(encoding="utf-8"))
+    assert next_story["character_sheet"] == first_story["character_sheet"]
     assert result.stdout.strip().endswith(f": {tmp_path / 'book'}")
     names = {p.name for p in (tmp_path / "book").iterdir()}
     assert {"cover.png", "panel_4.png", "page_0.wav", "story.json", "book.mp4"} <= names
     assert "cover" in result.stderr  # pages are shown as they come
     assert (tmp_path / "data" / "storybot.sqlite3").is_file()
+
+
+def test_make_needs_the_four_answers_or_a_sequel(tmp_path: Path) -> None:
+    result = storybot("make", "--era", "현대", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "make needs --place, --characters, --topic (or --sequel RUN_ID)" in result.stderr
+    unknown = storybot("make", "--sequel", "20260101_000000_abcdef", cwd=tmp_path)
+    assert unknown.returncode == 1 and "there is no finished book" in unknown.stderr
 
 
 def test_make_refuses_unsafe_requests(tmp_path: Path) -> None:
