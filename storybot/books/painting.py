@@ -38,6 +38,11 @@ class Painting:
     redrawing: bool
     redrawn: Path | None
     last_image_error: str
+    started: float  # when the book started: the timeline's zero
+
+    def _mark(self, what: str) -> None:
+        """One line of the book's timeline (`grep TIMING` reads a book at a glance)."""
+        log.info("[TIMING] +%.2fs %s", time.perf_counter() - self.started, what)
 
     def _paints_while_writing(self) -> bool:
         """Whether pictures may start before the story is written (see the module's doc)."""
@@ -108,6 +113,7 @@ class Painting:
             try:
                 started = time.perf_counter()
                 path = await paint(self.record.image_seed or 0)
+                self._mark(f"picture {page.page} painted")
                 path = await looked_at(
                     self.pipeline.picture_check,
                     self.record,
@@ -117,6 +123,8 @@ class Painting:
                     self.options.picture_size,
                     placeholder=not self.redrawing,
                 )
+                if self.pipeline.picture_check is not None:
+                    self._mark(f"picture {page.page} checked")
             except Exception as exc:  # one picture never loses a book
                 log.warning("Image %s failed (try %d): %s", stage.value, attempt_number + 1, exc)
                 error = exc
@@ -131,6 +139,7 @@ class Painting:
             elif not attempt.accepted.is_set():
                 attempt.drafted_images[page.page] = (picture_of(page, attempt.sheet), path)
                 self._emit(PageImage(page=page.page, path=path), False)
+                self._mark(f"picture {page.page} shown")
             return  # else painted from a page the final story changed: painted again later
         if page.page == 0 and not attempt.reference.done():
             attempt.reference.set_result(False)  # no cover: the pages are painted on their own
@@ -189,6 +198,7 @@ class Painting:
         self._advance_ready_page()
         if announce:
             self._emit(PageImage(page=index, path=final), True)
+            self._mark(f"picture {index} shown")
 
     def _advance_ready_page(self) -> None:
         self.record.ready_max_page = ready_prefix(

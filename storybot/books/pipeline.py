@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable
 from pathlib import Path
 
@@ -126,6 +127,7 @@ class _Book(Painting):
         self.redrawn: Path | None = None  # its new picture, not yet the book's
         self.narration = PageNarration(pipeline.narrator, self.store, record, self.options, emit)
         self.sequel_reference = False  # the earlier book's cover is this one's reference
+        self.started = time.perf_counter()
 
     async def make(self) -> None:
         record = self.record
@@ -249,6 +251,7 @@ class _Book(Painting):
         if page.page == 0:
             info.title = attempt.title
         self._emit(PageText(page=page), True)
+        self._mark(f"page {page.page}: text and picture prompt ready")
         if not attempt.prompts[page.page].done():
             attempt.prompts[page.page].set_result(page)
         if self.narration.wanted(page.page):

@@ -5,6 +5,7 @@ the pictures, the MP4 and the PDF in one DM are of one version of the book."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -44,5 +45,8 @@ def snapshot(book: Book) -> Book:
 
 def drop(snapshot_of: Book) -> None:
     """Remove a snapshot made by `snapshot` (the run's own files stay)."""
-    if snapshot_of.directory.parent.name == SNAPSHOTS:
-        shutil.rmtree(snapshot_of.directory, ignore_errors=True)
+    folder = snapshot_of.directory
+    if folder.parent.name == SNAPSHOTS:
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):  # another DM of the book may be using it still
+            folder.parent.rmdir()

@@ -242,8 +242,9 @@ class Runner:
             return self.books.retry(run_id)
         except UserBusyError:
             return text(locale, "busy")
-        except StorybotError as exc:
-            return str(exc)
+        except StorybotError as exc:  # the service's reason is for the log; the user's words
+            log.info("Book %s cannot be made again: %s", run_id, exc)
+            return text(locale, "not_running")
 
     async def redraw(self, interaction: discord.Interaction, run_id: str, page: int) -> None:
         """🎨 Paint one page again and show it in place; the DM copy follows on 📬."""

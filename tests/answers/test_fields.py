@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from pathlib import Path
@@ -274,3 +275,17 @@ def test_a_words_file_that_is_not_text_stops_start_up(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00 not text")
     with pytest.raises(ConfigError, match=r"FIELD_WORDS_FILE=.*UTF-8"):
         Settings.load(env={}, env_file=None, field_words_file=binary)
+
+
+@pytest.mark.parametrize(("field", "answer"), [("place", "ok"), ("era", "um uh"), ("topic", "")])
+def test_a_refusal_speaks_the_users_language_not_the_answers_letters(
+    field: str, answer: str
+) -> None:
+    """A Korean client typing "ok" (or saying "um uh") reads Korean; an English one English."""
+    with pytest.raises(FieldError) as refused:
+        parse_field(field, answer, language="ko")
+    korean, english = refused.value.message("ko"), refused.value.message("en")
+    assert re.search("[가-힣]", korean) and not re.search(
+        "[A-Za-z]{4,}", korean.replace(answer, "")
+    )
+    assert not re.search("[가-힣]", english) and field in english

@@ -1,4 +1,5 @@
-"""Random interleavings of submit, cancel (repeated), retry, a failing painter, waiting and a
+"""Random interleavings of submit, cancel (repeated), retry, redraw, re-send (with a redraw
+landing while the DM is sent), several books at once, a failing painter, waiting and a
 restart, driven by hypothesis against the real service on the tiny engines; after every step
 nothing is held that should not be, and the store and the folders agree."""
 
@@ -131,6 +132,37 @@ class BookRuns(RuleBasedStateMachine):
         async def press() -> None:
             with contextlib.suppress(UserBusyError, StorybotError):
                 self.runs.append(self.maker.retry(run.run_id))
+
+        self.run(press())
+
+    @precondition(lambda self: self.runs)
+    @rule(data=st.data(), page=st.integers(min_value=0, max_value=4))
+    def redraw(self, data: st.DataObject, page: int) -> None:
+        run = data.draw(st.sampled_from(self.runs))
+
+        async def press() -> None:  # 🎨: only a finished book, one click at a time
+            with contextlib.suppress(UserBusyError, StorybotError):
+                self.runs.append(self.maker.redraw(run.run_id, page))
+
+        self.run(press())
+
+    @precondition(lambda self: self.runs)
+    @rule(data=st.data(), redraw_meanwhile=st.booleans())
+    def resend(self, data: st.DataObject, redraw_meanwhile: bool) -> None:
+        run = data.draw(st.sampled_from(self.runs))
+
+        async def press() -> None:  # 📬, maybe with a 🎨 landing while the DM is sent
+            async with self.maker.delivery(run.run_id, remake=True) as book:
+                if book is None:
+                    return
+                sent = [p for p in [*book.images, *book.audio, book.video] if p is not None]
+                before = {path: path.read_bytes() for path in sent}
+                if redraw_meanwhile:
+                    with contextlib.suppress(UserBusyError, StorybotError):
+                        redrawn = self.maker.redraw(run.run_id, 1)
+                        self.runs.append(redrawn)
+                        await redrawn.wait()
+                assert {path: path.read_bytes() for path in sent} == before  # one version
 
         self.run(press())
 
