@@ -186,19 +186,17 @@ def _request(args: argparse.Namespace) -> StoryRequest:
         raise ConfigError(f"--{error['loc'][0]}: {error['msg']}") from None
 
 
-def _make_request(args: argparse.Namespace, settings: Settings, maker: BookDesk) -> StoryRequest:
+def _make_request(args: argparse.Namespace, style: str | None, maker: BookDesk) -> StoryRequest:
     """The book `make` asks for: the four answers, or a sequel of a finished book (its answers
     where none are given, its style unless --style)."""
     if args.sequel:
         answers = {"era": args.era, "place": args.place, "topic": args.topic}
         request = maker.sequel_request(args.sequel, requester_id=None, **answers)
-        if args.style is None:
-            return request
-        return request.model_copy(update={"style": choose_style(args, settings).name})
+        return request if style is None else request.model_copy(update={"style": style})
     missing = [f"--{name}" for name in FIELD_NAMES if getattr(args, name) is None]
     if missing:
         raise ConfigError(f"make needs {', '.join(missing)} (or --sequel RUN_ID)")
-    return _request(args).model_copy(update={"style": choose_style(args, settings).name})
+    return _request(args).model_copy(update={"style": style})
 
 
 async def run_make(args: argparse.Namespace, settings: Settings) -> int:
@@ -209,10 +207,12 @@ async def run_make(args: argparse.Namespace, settings: Settings) -> int:
     from storybot.models import Done, Failed
     from storybot.wiring import make_book_maker
 
+    chosen = choose_style(args, settings).name  # a bad --style stops before anything is made
+    style = chosen if (args.style is not None or not args.sequel) else None
     maker = make_book_maker(settings)
     maker.wait_for_painter = False  # at a terminal, a painter that is down is said at once
     try:
-        request = _make_request(args, settings, maker)
+        request = _make_request(args, style, maker)
         active = maker.submit(request, lane="cli")  # no origin: nothing to find again later
         renderer = ConsoleRenderer(narration=request.narration)
         try:

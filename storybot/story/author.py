@@ -25,10 +25,9 @@ from storybot.errors import (
 )
 from storybot.models import Page, Story, StoryRequest
 from storybot.story.draft import Draft, InvalidStory, UnsafeDraft
-from storybot.story.guard import GuardUnavailableError, GuardVerdict, SafetyGuard
+from storybot.story.guard import GuardUnavailableError, SafetyGuard
 from storybot.story.prompt import build_messages
 from storybot.story.review import Instructions, retry_note
-from storybot.story.server import LlamaServerWriter
 from storybot.story.stream import (
     DocumentClosed,
     FieldClosed,
@@ -112,30 +111,11 @@ class StoryAuthor:
         base_seed = self.seed if self.seed is not None else random.randrange(2**31)
         started = time.perf_counter()
         paused_before = self.writer.paused_seconds
-        check = _RequestCheck(self.guard, request, beside=self._guard_beside())
-        await check.before_writing()
-        try:
-            async for item in self._attempts(request, base_seed, started, paused_before, check):
-                yield item
-        finally:
-            check.close()
-
-    def _guard_beside(self) -> bool:
-        """Whether the guard can answer while the story is being written: its own model, or a
-        llama-server (a slot of its own); the in-process writer has one context and one turn."""
-        guard = self.guard
-        return guard is not None and (
-            guard.owns_model or isinstance(self.writer, LlamaServerWriter)
-        )
-
-    async def _attempts(
-        self,
-        request: StoryRequest,
-        base_seed: int,
-        started: float,
-        paused_before: float,
-        check: _RequestCheck,
-    ) -> AsyncIterator[DraftPage | WrittenStory]:
+        if self.guard is not None:
+            verdict = await self.guard.check_request(request)
+            if not verdict.safe:
+                reason = f"the safety guard refused the request ({verdict.category})"
+                raise UnsafeRequestError(reason)
         failures: list[str] = []
         unsafe = reviewed = 0
         reviewed_reason = ""
@@ -148,7 +128,6 @@ class StoryAuthor:
                 attempt_items = self._attempt(request, attempt, seed, counter, note)
                 async with contextlib.aclosing(attempt_items):
                     async for item in attempt_items:
-                        await check.before_showing()  # nothing is shown before the guard's yes
                         if isinstance(item, Story):
                             story = item
                             break
@@ -241,35 +220,6 @@ class StoryAuthor:
         finally:
             await chunks.aclose()
         raise InvalidStory("the story stopped before it was complete (too few max tokens?)")
-
-
-class _RequestCheck:
-    """The guard's look at the request: beside the story's start where the guard can answer
-    meanwhile (it then adds nothing before the first page), else before it; either way nothing
-    of the story is handed on until the guard has said yes."""
-
-    def __init__(self, guard: SafetyGuard | None, request: StoryRequest, *, beside: bool) -> None:
-        self.guard, self.request = guard, request
-        self.task = asyncio.create_task(guard.check_request(request)) if guard and beside else None
-
-    async def before_writing(self) -> None:
-        if self.guard is not None and self.task is None:
-            self._judge(await self.guard.check_request(self.request))
-            self.guard = None  # answered
-
-    async def before_showing(self) -> None:
-        if self.task is not None:
-            task, self.task = self.task, None
-            self._judge(await task)
-
-    def close(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-
-    @staticmethod
-    def _judge(verdict: GuardVerdict) -> None:
-        if not verdict.safe:
-            raise UnsafeRequestError(f"the safety guard refused the request ({verdict.category})")
 
 
 class _Counter:

@@ -210,7 +210,7 @@ class BookRuns(RuleBasedStateMachine):
     def the_writer_is_paused_only_for_a_picture_being_painted(self) -> None:
         self.settle()
         writer = self.maker.pipeline.author.writer
-        if not any(run.record.status is Status.RUNNING for run in self.maker.active.values()):
+        if not self.maker.active:  # no book (or redraw) queued or being made
             paused = writer.paused_seconds
             self.settle(0.02)
             assert writer.paused_seconds == paused, "the writer is held paused by no book"
