@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from storybot.books import sequels, versions
+import storybot.books.sequels as sequels
+import storybot.books.versions as versions
 from storybot.books.active import ActiveBook, CancelOutcome
 from storybot.books.metrics import Metrics
 from storybot.books.pipeline import Pipeline
