@@ -167,6 +167,38 @@ def korean_base(word: str) -> str:
     return word
 
 
+# The words a character sheet uses for a kind a child asks for (a 강아지 is a puppy or a dog).
+KINDS: dict[str, tuple[str, ...]] = {
+    "puppy": ("puppy", "dog", "doggy"),
+    "dog": ("dog", "puppy", "doggy"),
+    "cat": ("cat", "kitten", "kitty"),
+    "rabbit": ("rabbit", "bunny", "hare"),
+    "chick": ("chick", "chicken", "bird"),
+    "chicken": ("chicken", "hen", "rooster"),
+    "turtle": ("turtle", "tortoise"),
+    "bird": ("bird", "sparrow", "songbird"),
+    "fish": ("fish", "goldfish"),
+    "goblin": ("goblin", "dokkaebi"),
+    "fairy": ("fairy", "nymph"),
+    "mother": ("mother", "mom", "mum", "mommy"),
+    "father": ("father", "dad", "daddy"),
+    "grandmother": ("grandmother", "grandma", "granny"),
+    "grandfather": ("grandfather", "grandpa"),
+    "child": ("child", "kid", "girl", "boy"),
+}
+
+
+def _korean_characters(words: list[str]) -> list[list[str]]:
+    """The characters in a part of Korean words: a word ending in a joining particle
+    (랑, 하고, 와/과 — not a noun we know that merely ends so) closes one."""
+    groups: list[list[str]] = [[]]
+    for word in words:
+        groups[-1].append(word)
+        if word not in KO_NOUNS and korean_base(word) != word:
+            groups.append([])
+    return [group for group in groups if group]
+
+
 def _is_name(word: str) -> bool:
     if listed(word):
         return True
@@ -190,14 +222,15 @@ def requested_characters(request: StoryRequest) -> list[Asked]:
     found = []
     for part in (p.strip() for p in re.split(r"[,/&·+]|\band\b", request.characters)):
         hangul = re.findall(r"[가-힣]+", part)
-        if hangul:
-            bases = [korean_base(word) for word in hangul]
+        for group in _korean_characters(hangul):  # "우리 강아지 뭉치랑 고양이": two
+            bases = [korean_base(word) for word in group]
             words = [*bases, *(b[:-1] for b in bases if b.endswith("이") and len(b) > 2)]
             nouns = tuple(KO_NOUNS[b] for b in bases if b in KO_NOUNS)
             names = tuple(romanise(b) for b in bases if b not in KO_NOUNS and _is_name(b))
             if request.language == "en":  # an English story spells them in English
                 words += [*nouns, *names]
             found.append(Asked(" ".join(bases), tuple(words), nouns, names))
+        if hangul:
             continue
         words = [w for w in re.findall(r"[A-Za-z]+", part) if w.lower() not in {"a", "an", "the"}]
         if words:
@@ -226,7 +259,8 @@ def sheet_findings(sheet: str, asked: list[Asked]) -> list[Finding]:
     unnamed = [c for c in unnamed if not any(_mentions(sheet, n) for n in c.names)]
     bare = [entry for entry in sheet_entries(sheet) if entry.label is None]
     for character in asked:
-        said = [*character.nouns, *character.names]  # 산타 할아버지: "Santa" will do
+        kinds = [word for noun in character.nouns for word in KINDS.get(noun, (noun,))]
+        said = [*kinds, *character.names]  # 산타 할아버지: "Santa" will do; a puppy, a dog
         if character.nouns and not any(_mentions(sheet, word) for word in said):
             problem = f"does not describe {character.asked} ({character.nouns[0]})"
             findings.append(Finding("character sheet", "missing", problem))

@@ -145,7 +145,8 @@ def test_the_requested_characters_are_read_as_a_child_gives_them() -> None:
         StoryRequest(era="a", place="b", characters="호랑이랑 곰이랑, 산타 할아버지", topic="c")
     )
     assert [(a.asked, a.nouns) for a in asked] == [
-        ("호랑이 곰", ("tiger", "bear")),
+        ("호랑이", ("tiger",)),  # 랑 joins two characters
+        ("곰", ("bear",)),
         ("산타 할아버지", ("grandfather",)),
     ]
     english = requested_characters(
@@ -159,3 +160,22 @@ def test_the_requested_characters_are_read_as_a_child_gives_them() -> None:
 def test_a_pronoun_is_never_a_name() -> None:
     book = NameBook.build(EN, "She is a small girl with a yellow raincoat", ["She ran. He smiled."])
     assert book.names == {"Mia"}  # from the request; "She" and "He" are nobody's names
+
+
+def test_a_childs_own_words_and_a_sheets_own_kinds_are_not_faults() -> None:
+    """Untuned: "우리 강아지 뭉치랑 고양이" is two friends; a sheet may say dog for 강아지,
+    kitten for 고양이, bunny for 토끼."""
+    from storybot.story.review import sheet_findings
+
+    asked = requested_characters(
+        StoryRequest(
+            era="오늘", place="우리 집", characters="우리 강아지 뭉치랑 고양이", topic="우정"
+        )
+    )
+    assert [a.asked for a in asked] == ["우리 강아지 뭉치", "고양이"]
+    assert sheet_findings("a small white dog with a red collar; a grey kitten", asked) == []
+    tiger_rabbit = requested_characters(KO)
+    assert (
+        sheet_findings("an orange tiger in a blue vest; a fluffy white bunny", tiger_rabbit) == []
+    )
+    assert len(sheet_findings("an orange tiger in a blue vest; a brown bear", tiger_rabbit)) == 1
