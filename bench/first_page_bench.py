@@ -78,19 +78,21 @@ async def one_book(folder: Path, voices: Path, shared_gpu: bool, show: bool) -> 
             shared_gpu=shared_gpu,
             book_video=False,
             book_pdf=False,
+            safety_guard_threshold=0.5,  # calibrated before (doctor or start-up), as cached
         )
         maker = make_book_maker(settings)  # start-up is part of what the user waits for
         seen: list[tuple[float, Event]] = []
         active = maker.submit(request(), requester_id=1)
         async for event in active.events():
             seen.append((time.perf_counter() - started, event))
+        done = seen[-1][1]
+        assert isinstance(done, Done), done
+        stored = maker.store.get(done.book.run_id)
         await maker.close()
     finally:
         logging.getLogger("storybot").removeHandler(timings)
         await llm.stop()
         await comfy.stop()
-    done = seen[-1][1]
-    assert isinstance(done, Done), done
     record_timings = done.book.directory / "story.json"
     assert record_timings.is_file()
     cover_prompt = next(t for t, e in seen if isinstance(e, PageText) and e.page.page == 0)
@@ -98,7 +100,6 @@ async def one_book(folder: Path, voices: Path, shared_gpu: bool, show: bool) -> 
     for moment, event in seen:
         if isinstance(event, PageImage):
             shown.setdefault(event.page, moment)
-    stored = maker.store.get(done.book.run_id)
     assert stored is not None
     paint, look = stored.timings["image_0"], stored.timings.get("picture_check_0", 0.0)
     floor = cover_prompt + paint + look

@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     safety_guard: Literal["off", "llm", "model"] = "llm"
     safety_guard_model: str | None = None
     safety_guard_timeout: float = Field(120.0, gt=0)
+    # P(unsafe) at or above which the guard refuses; empty: calibrated for the model on an
+    # innocent corpus of at most SAFETY_GUARD_CALIBRATION_SIZE requests (storybot/story/
+    # calibration.py), cached in DATA_DIR/guard_calibration.json.
+    safety_guard_threshold: float | None = Field(None, gt=0, lt=1)
+    safety_guard_calibration_size: int = Field(48, ge=12)
     # Picture check (NudeNet on the CPU): labels scoring at or above the threshold are flagged;
     # the detector itself reports nothing under 0.2.
     picture_check: bool = True

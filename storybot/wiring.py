@@ -8,6 +8,7 @@ built cheaply: models load on first use.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from storybot.engines.tts import EspeakNarrator, Narrator, SupertonicNarrator
 from storybot.errors import ConfigError, StoryError
 from storybot.keepsakes.video import VideoOptions
 from storybot.story import LlamaCppWriter, LlamaServerWriter, StoryAuthor, StoryWriter
+from storybot.story.calibration import CACHE_FILE, CalibrationCache
 from storybot.story.guard import Completer, SafetyGuard
 from storybot.story.writers import Sampling, check_gguf_file, parse_hf_model
 
@@ -56,15 +58,24 @@ def make_writer(settings: Settings) -> StoryWriter:
 
 
 def make_guard(settings: Settings, writer: object) -> SafetyGuard | None:
-    """The guard SAFETY_GUARD asks for, or None when it is off (or the writer cannot classify)."""
-    timeout = settings.safety_guard_timeout
+    """The guard SAFETY_GUARD asks for, or None when it is off (or the writer cannot classify).
+    Its threshold is SAFETY_GUARD_THRESHOLD, or calibrated at its first check (or at
+    `await guard.calibrate()`) and cached in DATA_DIR; a model that fails calibration is not
+    used (its checks say `skipped`) and books go on with the keyword screen."""
     if settings.safety_guard == "off":
         return None
+    guard = functools.partial(
+        SafetyGuard,
+        timeout=settings.safety_guard_timeout,
+        threshold=settings.safety_guard_threshold,
+        cache=CalibrationCache(settings.data_dir / CACHE_FILE),
+        calibration_size=settings.safety_guard_calibration_size,
+    )
     if settings.safety_guard == "llm":
         if not isinstance(writer, Completer):
             log.warning("SAFETY_GUARD=llm, but writer %r cannot classify: no second look", writer)
             return None
-        return SafetyGuard(writer, timeout=timeout)
+        return guard(writer)
     spec = settings.safety_guard_model
     if not spec:
         raise ConfigError(
@@ -77,11 +88,11 @@ def make_guard(settings: Settings, writer: object) -> SafetyGuard | None:
             spec,
             grammar_path=settings.llm_grammar,
             constraint=settings.llm_server_constraint,
-            timeout=timeout,
+            timeout=settings.safety_guard_timeout,
         )
     else:
         if parse_hf_model(spec) is None:
-            try:  # a missing guard fails at start-up, not silently (fail-open) in every book
+            try:  # a missing guard fails at start-up, not in every book
                 check_gguf_file(Path(spec).expanduser())
             except StoryError as exc:
                 raise ConfigError(f"SAFETY_GUARD_MODEL={spec!r}: {exc}") from None
@@ -93,7 +104,7 @@ def make_guard(settings: Settings, writer: object) -> SafetyGuard | None:
             n_ctx=settings.llm_n_ctx,
             threads=settings.llm_threads,
         )
-    return SafetyGuard(model, timeout=timeout, owns_model=True)
+    return guard(model, owns_model=True)
 
 
 def make_author(

@@ -76,6 +76,9 @@ async def served_makers(tmp_path: Path, tiny_supertonic: Path) -> AsyncIterator:
             "shared_gpu": False,
             "comfyui_connect_timeout": 1.0,
             "painter_probe_every": 0.2,
+            # The guard as an operator with a calibrated model has it; calibration itself has
+            # its own tests (tests/story/test_guard_calibration.py).
+            "safety_guard_threshold": 0.5,
         }
         base.update(values)
         maker = make_book_maker(Settings.load(env={}, env_file=None, **base))

@@ -24,7 +24,10 @@ class BookDesk(Protocol):
         origin: dict[str, Any] | None = None,
         lane: str | None = None,
         locale: str = "ko",
+        screen_first: bool = True,
     ) -> ActiveBook: ...
+
+    async def warm_up(self) -> None: ...
 
     def retry(self, run_id: str) -> ActiveBook: ...
 

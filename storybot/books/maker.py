@@ -22,7 +22,7 @@ from storybot.books.metrics import Metrics
 from storybot.books.pipeline import Pipeline
 from storybot.books.queue import Scheduler, Ticket
 from storybot.books.store import RunRecord, RunStore
-from storybot.errors import StorybotError
+from storybot.errors import StorybotError, UnsafeRequestError
 from storybot.logs import run_context
 from storybot.models import (
     Book,
@@ -86,15 +86,18 @@ class BookMaker:
         origin: dict[str, Any] | None = None,
         lane: str | None = None,
         locale: str = "ko",
+        screen_first: bool = True,
     ) -> ActiveBook:
         """Record and queue a book; RequestRefused or UserBusyError before anything is made.
 
-        `origin` is the caller's own note of where the request came from (kept, never read
-        here); books in one `lane` are made one at a time, and without one a book waits
-        behind no other."""
-        verdict = screen(request, enabled=self.safety_screen)
-        if not verdict.allowed:
-            raise RequestRefused(verdict.message)
+        `origin`: the caller's note of where the request came from (kept, never read here);
+        books in one `lane` are made one at a time. The screen looks again beside the story's
+        start and nothing is shown before its yes; `screen_first` False (a terminal, where no
+        one else sees the request) leaves it to that look, so Kiwi loads meanwhile."""
+        if screen_first:
+            verdict = screen(request, enabled=self.safety_screen)
+            if not verdict.allowed:
+                raise RequestRefused(verdict.message)
         self.scheduler.check_user(requester_id)
         record = self.store.create(
             request,
@@ -104,6 +107,10 @@ class BookMaker:
             locale=locale,
         )
         return self._queue(record)
+
+    async def warm_up(self) -> None:
+        """Load what a first book would wait for, side by side (Pipeline.warm_up)."""
+        await self.pipeline.warm_up()
 
     def retry(self, run_id: str) -> ActiveBook:
         """Queue an ended run again, reusing its accepted story and the pages already made."""
@@ -295,6 +302,10 @@ class BookMaker:
         if await painter.reachable():
             return
         if not self.wait_for_painter:
+            # A request that can never be made is said before a painter that is down.
+            verdict = await asyncio.to_thread(screen, run.record.request, self.safety_screen)
+            if not verdict.allowed:
+                raise UnsafeRequestError(f"the safety screen refused ({verdict.category})")
             raise PainterDownError("the painter (ComfyUI) is not reachable")
         log.warning("ComfyUI is not reachable; book %s waits for it", run.run_id)
         emit(Waiting(reason="painter_down"), False)

@@ -68,6 +68,10 @@ class PictureChecker(Protocol):
 
     async def check(self, picture: Path) -> PictureVerdict: ...
 
+    def load(self) -> None:
+        """Load the detector now (blocking; checking loads it on first use anyway)."""
+        ...
+
 
 @dataclass(frozen=True)
 class PipelineOptions:

@@ -54,6 +54,7 @@ from storybot.models import (
     Story,
     StoryReady,
 )
+from storybot.safety import warm_up as warm_up_screen
 from storybot.story import DraftPage, StoryAuthor, WrittenStory
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,33 @@ class Pipeline:
     async def remake_keepsakes(self, record: RunRecord) -> None:
         """The read-along video and the PDF again, from the run's files (after a redraw)."""
         await make_keepsakes(self.store, record, self.options)
+
+    async def warm_up(self) -> None:
+        """Load, side by side and off the event loop, what a first book would otherwise wait
+        for: Kiwi (the screen's analyser), the picture check's detector, the story model when
+        it runs in this process, and the guard's calibration (once per model, then cached).
+        A part that fails is logged here; the book that needs it says so plainly."""
+        parts: dict[str, Awaitable[object]] = {
+            "Kiwi": asyncio.to_thread(warm_up_screen),
+            "story model": self.author.writer.load(),
+        }
+        if self.picture_check is not None:
+            parts["picture check"] = asyncio.to_thread(self.picture_check.load)
+        if self.author.guard is not None:
+            parts["guard calibration"] = self.author.guard.calibrate()
+        started = time.perf_counter()
+
+        async def timed(name: str, part: Awaitable[object]) -> None:
+            try:
+                await part
+            except Exception as exc:  # said again by the book that needs it
+                log.warning("Start-up: %s is not ready: %s", name, exc)
+            else:
+                log.info(
+                    "[TIMING] start-up: %s ready after %.2fs", name, time.perf_counter() - started
+                )
+
+        await asyncio.gather(*(timed(name, part) for name, part in parts.items()))
 
 
 class _Book(Painting):

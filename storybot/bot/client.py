@@ -89,6 +89,7 @@ class StoryBot(commands.Bot):
             self._background.add(asyncio.create_task(self._tell_interrupted(interrupted)))
         self._background.add(asyncio.create_task(self._warm_transcriber()))
         self._background.add(asyncio.create_task(self._warm_korean()))
+        self._background.add(asyncio.create_task(self.books.warm_up()))
 
     async def _tell_interrupted(self, records: list[Any]) -> None:
         await self.wait_until_ready()

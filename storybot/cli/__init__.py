@@ -33,6 +33,7 @@ from storybot.models import (
     VOICES,
     StoryRequest,
 )
+from storybot.texts import text
 
 if TYPE_CHECKING:
     from storybot.books import BookDesk
@@ -211,9 +212,13 @@ async def run_make(args: argparse.Namespace, settings: Settings) -> int:
     style = chosen if (args.style is not None or not args.sequel) else None
     maker = make_book_maker(settings)
     maker.wait_for_painter = False  # at a terminal, a painter that is down is said at once
+    warming: asyncio.Task[None] | None = None
     try:
         request = _make_request(args, style, maker)
-        active = maker.submit(request, lane="cli")  # no origin: nothing to find again later
+        # No origin: nothing to find again later. A terminal shows the request to no one else,
+        # so the screen looks at it beside the story's start (Kiwi loads meanwhile).
+        active = maker.submit(request, lane="cli", screen_first=False)
+        warming = asyncio.create_task(maker.warm_up())  # beside the book, not before it
         renderer = ConsoleRenderer(narration=request.narration)
         try:
             result = await renderer.render(active.events())
@@ -222,6 +227,8 @@ async def run_make(args: argparse.Namespace, settings: Settings) -> int:
             await active.wait()
             raise
     finally:
+        if warming is not None:
+            warming.cancel()
         await maker.close()
     folder = maker.folder(active.run_id)
     if isinstance(result, Done):
@@ -232,6 +239,9 @@ async def run_make(args: argparse.Namespace, settings: Settings) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         print(f"{result.book.story.title}: {folder}")
         return 0
+    if isinstance(result, Failed) and result.code == "unsafe_request":
+        print(f"storybot: {text(request.language, 'failed.unsafe_request')}", file=sys.stderr)
+        return 1
     reason = result.error if isinstance(result, Failed) else "cancelled"
     print(
         f"storybot: the book was not finished: {reason} (files so far: {folder})", file=sys.stderr

@@ -1,4 +1,5 @@
-"""The doctor's story-writer rows: the grammar, and the model file or the llama-server."""
+"""The doctor's story-writer rows: the grammar, the model file or the llama-server, and the
+safety guard's calibration."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import aiohttp
 
 from storybot.config import Settings
 from storybot.doctor.checks import Check
-from storybot.errors import StoryError
+from storybot.errors import StorybotError, StoryError
 from storybot.story.writers import check_gguf_file, parse_hf_model, read_grammars, token_budget
+from storybot.wiring import make_guard, make_writer
 
 
 async def check_llm(settings: Settings) -> list[Check]:
@@ -26,6 +28,7 @@ async def check_llm(settings: Settings) -> list[Check]:
     rows.append(review_check(settings))
     if settings.llm_server_url:
         rows.append(await check_server(settings.llm_server_url))
+        rows.append(await guard_check(settings))
         return rows
     try:
         hf = parse_hf_model(settings.llm_model)
@@ -38,7 +41,51 @@ async def check_llm(settings: Settings) -> list[Check]:
             rows.append(_check_hf_cache(*hf))
     except StoryError as exc:
         rows.append(Check("LLM model", "FAIL", str(exc)))
+    rows.append(await guard_check(settings))
     return rows
+
+
+async def guard_check(settings: Settings) -> Check:
+    """The safety guard: off, a fixed threshold, or calibrated for the configured model (here,
+    now, unless the cache has it: as long as checking the calibration corpus takes)."""
+    name = "safety guard"
+    if settings.safety_guard == "off":
+        return Check(name, "WARN", "SAFETY_GUARD=off: no model's second look; the screen runs")
+    if settings.safety_guard_threshold is not None:
+        threshold = settings.safety_guard_threshold
+        return Check(name, "OK", f"fixed threshold {threshold:g} (SAFETY_GUARD_THRESHOLD)")
+    spec = settings.safety_guard_model if settings.safety_guard == "model" else None
+    spec = spec or (None if settings.llm_server_url else settings.llm_model)
+    if spec is not None and not spec.startswith(("http://", "https://")):
+        missing = _not_here(spec)
+        if missing:
+            return Check(name, "WARN", f"not calibrated: {missing}; it calibrates at first use")
+    writer = make_writer(settings)
+    try:
+        guard = make_guard(settings, writer)
+        if guard is None:
+            return Check(name, "WARN", "the story writer cannot classify: no second look")
+        try:
+            calibration = await guard.calibrate()
+        finally:
+            await guard.close()
+    except StorybotError as exc:
+        return Check(name, "FAIL", f"could not be calibrated: {exc}")
+    finally:
+        await writer.close()
+    assert calibration is not None  # no fixed threshold
+    return Check(name, "OK" if calibration.usable else "WARN", calibration.describe())
+
+
+def _not_here(spec: str) -> str | None:
+    """Why a GGUF spec cannot be loaded now (missing, or not downloaded), or None."""
+    from huggingface_hub import try_to_load_from_cache
+
+    hf = parse_hf_model(spec)
+    if hf is None:
+        return None if Path(spec).expanduser().is_file() else f"{spec} not found"
+    cached = try_to_load_from_cache(*hf)
+    return None if isinstance(cached, str) else f"{spec} is not downloaded yet"
 
 
 # A GGUF this small holds well under 2B parameters (a 1.5B model at Q4 is about 1 GB): such

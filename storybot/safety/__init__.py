@@ -12,8 +12,12 @@ ends where typed words do, so innocent neighbours never meet into a refused word
 matched on Kiwi's morphological analysis (a verb by its stem, in any ending), English as whole
 words with their inflections; acts that need a sentence (a jump from a bridge, drinking till
 one drops, an animal smoking, sexual acts in everyday words) are read in their sentence
-(`_korean_rules`, `_english_acts`); innocent phrases that contain a refused word (마약김밥,
-killer whale, water gun, shooting star, a frog jumping into a pond) are known by their context.
+(`_korean_rules`, `_english_acts`), and so are the kinds of a second round (`_korean_acts`,
+`_english_more`: sleeping with an adult partner, groping, a wedding night, a rope round the
+neck, lying on the tracks, a child or an animal drinking, stamping on a friend, "mexicans are
+dirty"); swear words typed partly as initials (`ㅆ발`, `개ㅅ끼`) are read by `_slang`.
+Innocent phrases that contain a refused word (마약김밥, killer whale, water gun, shooting star,
+a frog jumping into a pond, 엄마랑 자는 아기, a naked statue) are known by their context.
 Killing is refused whoever is killed, so "용을 죽이는 기사" is refused and "용을 물리친 기사"
 (defeating the dragon) is not; classic tales whose villains eat or chase are allowed.
 """
@@ -29,21 +33,31 @@ import storybot.safety._korean as korean
 from storybot.models import Story, StoryRequest
 from storybot.safety._categories import CATEGORIES, Hit
 from storybot.safety._normalise import (
+    CHOSEONG,
+    JONGSEONG,
+    JUNGSEONG,
     base,
     echoed,
     korean_runs,
     leet_variants,
     spaced_words,
     spelled_out,
+    unhyphenated,
 )
+from storybot.safety._slang import WORDS as SLANG_WORDS
+from storybot.safety._slang import find_initials
 from storybot.texts import text
 
 __all__ = [
     "CATEGORIES",
+    "CHOSEONG",
+    "JONGSEONG",
+    "JUNGSEONG",
     "PAGE_REFUSAL_EN",
     "PAGE_REFUSAL_KO",
     "REFUSAL_EN",
     "REFUSAL_KO",
+    "SLANG_WORDS",
     "Hit",
     "Verdict",
     "base",
@@ -64,6 +78,8 @@ REFUSAL_EN = text("en", "safety.request")
 PAGE_REFUSAL_KO = text("ko", "safety.page")
 PAGE_REFUSAL_EN = text("en", "safety.page")
 HANGUL = re.compile("[가-힣ㄱ-ㆎ]")
+# Initials (any jamo block) or an 8 that may stand for a syllable of a swear word.
+INITIALS = re.compile("[ㄱ-ㅎ\u1100-\u11ff\uffa0-\uffdc8]")
 
 
 @dataclass(frozen=True)
@@ -80,7 +96,8 @@ def screen_text(text: str) -> Hit | None:
     """The first refused word in `text` (any language), as (category, term); None if clean."""
     view = base(text)
     spaced = spaced_words(view)
-    for variant in (view, *leet_variants(view), *spelled_out(view, spaced)):
+    variants = (view, *leet_variants(view), *spelled_out(view, spaced), *unhyphenated(view))
+    for variant in variants:
         hit = english.find(variant)
         if hit:
             return hit
@@ -91,6 +108,10 @@ def screen_text(text: str) -> Hit | None:
             return hit
     if not HANGUL.search(view):
         return None  # English only (image prompts): Kiwi has nothing to add
+    if INITIALS.search(text):
+        hit = find_initials(view) or find_initials(base(text, inside=False))
+        if hit:
+            return hit
     drawn_out = echoed(view)
     views = [view] if drawn_out == view else [view, drawn_out]
     for each in views:
@@ -120,7 +141,7 @@ def screen_text(text: str) -> Hit | None:
     return None
 
 
-def screen(request: StoryRequest, *, enabled: bool = True) -> Verdict:
+def screen(request: StoryRequest, enabled: bool = True) -> Verdict:
     """Screen the four answers together; a refusal speaks the request's language."""
     if not enabled:
         return Verdict(True)

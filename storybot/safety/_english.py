@@ -35,6 +35,9 @@ _GROUPS = (
 
 HARMLESS = re.compile(
     r"\b(?:killer whales?|naked mole[ -]?rats?|naked eye|naked emperor|naked (?:tree|branch)e?s?"
+    r"|(?:naked|nude) (?:marble |stone |greek |roman |bronze |ancient |old )?(?:statues?"
+    r"|sculptures?)|naked (?:truth|flames?|bulbs?|ape)|ginger ales?"
+    r"|(?:pick\w*|clean\w*|collect\w*) up (?:\w+ ){0,2}cigarette butts"
     r"|(?:water|toy|nerf|squirt|bubble|glue|cap|pop|ray|laser|spray|paint|foam|snowball|confetti"
     r"|candy|banana|finger|pretend|wooden|cork|marshmallow|dart)"
     r" (?:guns?|pistols?|blasters?|rifles?)"
@@ -59,7 +62,8 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             SELF_HARM,
             r"suicid\w*|self ?harm\w*|(?:kill|cut|hang)(?:s|ed|ing|ting)? "
-            r"(?:myself|himself|herself|themselves|yourself|ourselves)"
+            r"(?:myself|himself|herself|themselves|yourself|ourselves)\b(?! (?:a|an|some|on|while"
+            r"|by|accidentally|free|loose|short|off|out|in half)\b)"
             r"|wants? to die|want(?:ed|s)? to be dead|end (?:my|his|her|their) (?:own )?life"
             r"|slit(?:s|ting)? (?:my|his|her|their) wrists?|unaliv\w*|kms|sewer ?slide",
         ),

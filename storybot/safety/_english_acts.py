@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from storybot.safety._categories import DRUGS, SELF_HARM, SEXUAL, VIOLENCE, Hit
+from storybot.safety._english_more import find_more
 
 _SELVES = r"(?:myself|himself|herself|themselves|yourself|ourselves|itself)"
 _POSSESSIVE = r"(?:my|his|her|their|your|its)"
@@ -161,4 +162,4 @@ def find_act(text: str) -> Hit | None:
     touched = PRIVATE.search(text)
     if touched and not SAFETY.search(text):
         return Hit(SEXUAL, touched.group())
-    return None
+    return find_more(text)

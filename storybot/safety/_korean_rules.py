@@ -14,6 +14,7 @@ from typing import Protocol
 
 import storybot.safety._korean_words as words
 from storybot.safety._categories import DRUGS, SELF_HARM, SEXUAL, VIOLENCE, Hit
+from storybot.safety._korean_acts import acts
 
 
 class Morpheme(Protocol):
@@ -32,6 +33,7 @@ def sentence_rules(sentence: Sequence[Morpheme]) -> Iterator[tuple[Hit, int]]:
     yield from _self_harm(sentence, forms, present)
     yield from _drugs(sentence, forms, present)
     yield from _sexual(sentence, forms, present)
+    yield from acts(sentence)
     if "납치" in present and present & words.HITS:
         yield Hit(VIOLENCE, "납치+폭력"), forms.index("납치")
     if "피" in present and "도록" in present and present & words.HITS:
@@ -120,11 +122,12 @@ def _drugs(
     )
     idiom = "호랑이" in present and present & words.ERAS  # 호랑이 담배 피우던 시절
     against = present & words.NO_SMOKING or _has(sentence, words.NOT)
-    smoked = "연기" in present or any(
+    smoked = bool(present & words.PUFFS) or any(
         t.form in words.SMOKE_VERBS and t.tag.startswith("VV") for t in sentence
     )
+    tobacco = {f for f in present if f in words.SMOKES or words.TOBACCO.search(f)}
     for i, form in enumerate(forms):
-        if form in words.SMOKES and smoked and not idiom and not against:
+        if ((form in tobacco and smoked) or form in words.SMOKING) and not idiom and not against:
             yield Hit(DRUGS, form), i
         elif drink and form in words.COLLAPSES:
             yield Hit(DRUGS, "술+" + form), i

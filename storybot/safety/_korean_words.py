@@ -8,6 +8,8 @@ on their own (베다 a tree, 쏘다 an arrow, 찌르다 with a finger) are in `O
 
 from __future__ import annotations
 
+import re
+
 from storybot.safety._categories import (
     DRUGS,
     HATE,
@@ -44,7 +46,8 @@ NOUNS: dict[str, str] = {
         SEXUAL,
         "섹스 성관계 성행위 성교 음란 음란물 포르노 야동 야설 강간 성폭행 성추행 성폭력 성희롱"
         " 알몸 나체 누드 성기 자위 섹시 매춘 성매매 창녀 창부 음부 젖꼭지 콘돔 오르가즘 에로"
-        " 쎅스 쎅쓰 섹쓰 애무 구강성교 오럴 펠라 펠라치오 정액 몸캠 폰섹 발기 성인용품",
+        " 쎅스 쎅쓰 섹쓰 애무 구강성교 오럴 펠라 펠라치오 정액 몸캠 폰섹 발기 성인용품 바바리맨"
+        " 노출증 노출광 원나잇 스와핑",
     ),
     **_words(
         DRUGS,
@@ -56,13 +59,14 @@ NOUNS: dict[str, str] = {
     **_words(
         HATE,
         "인종차별 나치 히틀러 홀로코스트 깜둥이 흑형 쪽바리 짱깨 짱개 조센징 똥남아 급식충"
-        " 한남충 맘충 틀딱 틀딱충 김치녀 된장녀 개독 정박아 찐따",
+        " 한남충 맘충 틀딱 틀딱충 김치녀 된장녀 개독 정박아 찐따 검둥이 쪽발이 니거 칭총 깜댕이"
+        " 짱꼴라 흑돼지년",
     ),
     **_words(
         PROFANITY,
         "씨발 시발 씨바 씨팔 시팔 씨벌 썅 병신 븅신 빙신 등신 개새끼 개새기 개색기 개색끼"
         " 개색히 개세끼 씹새끼 씹새 씹 좆 존나 졸라 존내 지랄 엠창 니미 니애미 느금마 미친놈"
-        " 미친년",
+        " 미친년 염병 육시랄 개자식 씨부랄 씨부럴",
     ),
 }
 
@@ -97,6 +101,7 @@ SEQUENCES: dict[tuple[str, ...], str] = {
     ("본드", "흡입"): DRUGS,
     ("가스", "흡입"): DRUGS,
     ("19", "금"): SEXUAL,
+    ("바바리", "맨"): SEXUAL,
 }
 
 # Verb and adjective stems that are never innocent: stem → category.
@@ -127,7 +132,9 @@ SUBSTRINGS: dict[str, str] = {
     **_words(SELF_HARM, "자살시도"),
     **_words(HATE, "깜둥이 쪽바리 조센징 짱깨 급식충 한남충 틀딱"),
     **_words(
-        PROFANITY, "씨발 씨팔 시팔 씨바 씨벌 개새끼 개새기 개색기 개색끼 씹새끼 좆 존나 병신 지랄"
+        PROFANITY,
+        "씨발 씨팔 시팔 씨바 씨벌 개새끼 개새기 개색기 개색끼 씹새끼 좆 존나 병신 지랄 씌발 쓰발"
+        " 쉬발 씨빨 쒸발 싀발 씨부랄 개쉐이 개쌔끼",
     ),
 }
 # Innocent words that contain a substring above.
@@ -250,9 +257,14 @@ WOUND_MARKS = _set("상처 칼자국 흉터 화상")
 SMOKES = _set(
     "담배 전자담배 시가 궐련 시가렛 파이프 물담배 곰방대 담뱃대 베이프 액상 꽁초 엽궐련 대마초"
 )
-SMOKE_VERBS = _set("피우 피 물 빨 뻐끔거리 권하 건네 먹이 팔 주")
+SMOKE_VERBS = _set("피우 피 물 빨 뻐끔거리 권하 건네 먹이 팔 주 태우 붙이 꼬나물 꼬나무 물리")
+# A tobacco word inside a compound Kiwi keeps whole (담배꽁초, 줄담배, 담뱃불).
+TOBACCO = re.compile("담배|담뱃|꽁초|궐련|곰방대|물부리|시가렛")
+# Smoking as an act on its own (줄담배 피우는, 골초) and the puffs that show it.
+SMOKING = _set("줄담배 골초 흡연 애연가 흡연자 간접흡연 담배질 맞담배")
+PUFFS = _set("연기 뻐끔 뻐끔뻐끔 뻑뻑 뻐끔거리")
 # Said against smoking: 끊다, 금연, 나쁘다, 피우지 말다 (말 as a verb), 안/못 피우다.
-NO_SMOKING = _set("끊 금연 나쁘 해롭 싫 그만 건강 싫어하 끊기")
+NO_SMOKING = _set("끊 금연 나쁘 해롭 싫 그만 건강 싫어하 끊기 예방 금지 반대 위험 경고 피해")
 NOT = _set("말/VX 안/MAG 못/MAG")
 ERAS = _set("시절 옛날 적 때 시대")
 ALCOHOL = _set(
@@ -269,7 +281,7 @@ SNIFFS = _set("불 흡입 마시 맡 들이마시")
 MINORS = CHILDREN | _set("유치원생 중학생 중학 고등학생 청소년 미성년자 손자 손녀")
 POURS = _set("마시 먹이 권하 주 건네 팔 먹")
 # Burnt, buried or boiled alive (산 채로).
-ALIVE = _set("불태우 태우 묻 삶 굽 찌 파묻")
+ALIVE = _set("불태우 태우 묻 삶 굽 찌 파묻 요리 튀기 끓이 볶 익히")
 # Sexual acts in plain words.
 BED = _set("가지 갖 하 같이하 함께하")
 RICE_CAKE = _set("떡메 떡방아 방아 인절미 잔치 떡메치기 쌀 명절 추석 설날 떡집 절구")

@@ -4,7 +4,8 @@
 one by one into syllables (`ㅅㅏㄹㅇㅣㄴ` → `살인`, `ㅈ1랄` → `지랄`) and drops punctuation, digits,
 symbols and stray jamo inside Korean words (`마.약`, `자ㅋ살` → `마약`, `자살`).
 `echoed` takes out a vowel drawn out inside a Korean word (`씨이이발` → `씨발`).
-`leet_variants` reads digits and symbols inside Latin words as letters (`k1ll`, `s3x`).
+`leet_variants` reads digits and symbols inside Latin words as letters (`k1ll`, `s3x`), and
+`unhyphenated` takes a hyphen or dot out of a Latin word (`ex-posing`).
 `spaced_words` joins letters typed apart (`살 인`, `K.I.L.L`) into the words they spell; the
 matchers only count such a word when it alone spells something unsafe, so joining never makes
 a match across two real words. `spelled_out` puts those words back into the text, so that an
@@ -127,14 +128,14 @@ def _vowel_at(text: str, index: int) -> bool:
     return index < len(text) and text[index] in JUNGSEONG
 
 
-def base(text: str) -> str:
+def base(text: str, *, inside: bool = True) -> str:
     """NFKC, lower case, accents, jamo composed, invisible characters and in-word Korean
-    punctuation gone."""
+    punctuation gone (kept with `inside=False`, for initials typed inside a word: `개ㅅ끼`)."""
     text = INVISIBLE.sub("", text)
     text = "".join(_to_compat(char) for char in text).lower().translate(LOOKALIKES)
     text = COMBINING.sub("", text)
     text = compose_jamo(KOREAN_LEET.sub("ㅣ", text))
-    return INSIDE_KOREAN.sub("", text)
+    return INSIDE_KOREAN.sub("", text) if inside else text
 
 
 def echoed(text: str) -> str:
@@ -149,6 +150,16 @@ def echoed(text: str) -> str:
                 continue
         out.append(char)
     return "".join(out)
+
+
+HYPHENATED = re.compile(r"(?<=[a-z])[-_.'’](?=[a-z]{2})")
+
+
+def unhyphenated(text: str) -> list[str]:
+    """`text` with a hyphen, dot or underscore inside a Latin word taken out (`ex-posing`,
+    `tw_erk`); empty when there is none."""
+    joined = HYPHENATED.sub("", text)
+    return [joined] if joined != text else []
 
 
 def leet_variants(text: str) -> list[str]:

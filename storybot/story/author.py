@@ -24,10 +24,12 @@ from storybot.errors import (
     UnsafeStoryError,
 )
 from storybot.models import Page, Story, StoryRequest
+from storybot.safety import screen
 from storybot.story.draft import Draft, InvalidStory, UnsafeDraft
 from storybot.story.guard import GuardUnavailableError, SafetyGuard
 from storybot.story.prompt import build_messages
 from storybot.story.review import Instructions, retry_note
+from storybot.story.server import LlamaServerWriter
 from storybot.story.stream import (
     DocumentClosed,
     FieldClosed,
@@ -111,11 +113,37 @@ class StoryAuthor:
         base_seed = self.seed if self.seed is not None else random.randrange(2**31)
         started = time.perf_counter()
         paused_before = self.writer.paused_seconds
-        if self.guard is not None:
-            verdict = await self.guard.check_request(request)
-            if not verdict.safe:
-                reason = f"the safety guard refused the request ({verdict.category})"
-                raise UnsafeRequestError(reason)
+        check = _RequestCheck(
+            self.guard, request, beside=self._guard_beside(), screen=self.safety_screen
+        )
+        await check.before_writing()
+        try:
+            async for item in self._attempts(request, base_seed, started, paused_before, check):
+                yield item
+        except Exception:
+            # The guard's refusal of the request says more than the story's failure, and an
+            # unanswered check must not be lost with the story: wait for its verdict first.
+            await check.before_showing()
+            raise
+        finally:
+            check.close()
+
+    def _guard_beside(self) -> bool:
+        """Whether the guard can answer while the story is being written: its own model, or a
+        llama-server (a slot of its own); the in-process writer has one context and one turn."""
+        guard = self.guard
+        return guard is not None and (
+            guard.model is not self.writer or isinstance(self.writer, LlamaServerWriter)
+        )
+
+    async def _attempts(
+        self,
+        request: StoryRequest,
+        base_seed: int,
+        started: float,
+        paused_before: float,
+        check: _RequestCheck,
+    ) -> AsyncIterator[DraftPage | WrittenStory]:
         failures: list[str] = []
         unsafe = reviewed = 0
         reviewed_reason = ""
@@ -128,6 +156,7 @@ class StoryAuthor:
                 attempt_items = self._attempt(request, attempt, seed, counter, note)
                 async with contextlib.aclosing(attempt_items):
                     async for item in attempt_items:
+                        await check.before_showing()  # nothing is handed on before its yes
                         if isinstance(item, Story):
                             story = item
                             break
@@ -149,7 +178,7 @@ class StoryAuthor:
                         story, attempt, seconds, counter.chunks, tokens, counter.generating
                     )
                     return
-            except (LLMUnavailableError, GuardUnavailableError):
+            except (LLMUnavailableError, GuardUnavailableError, UnsafeRequestError):
                 raise
             except (InvalidStory, StreamError, StoryError, TimeoutError) as exc:
                 reason = str(exc) or f"no answer within {self.timeout:g} s"
@@ -220,6 +249,55 @@ class StoryAuthor:
         finally:
             await chunks.aclose()
         raise InvalidStory("the story stopped before it was complete (too few max tokens?)")
+
+
+class _RequestCheck:
+    """The request's checks before anything of its story is handed on: the keyword screen (on
+    a worker thread: its first use loads Kiwi) and the guard's look. Both run beside the
+    story's start where they can — the guard needs its own model or a llama-server slot; the
+    in-process writer has one context and one turn, so there the guard answers first — and
+    nothing is handed on until both have said yes."""
+
+    def __init__(
+        self, guard: SafetyGuard | None, request: StoryRequest, *, beside: bool, screen: bool
+    ) -> None:
+        self.guard, self.request = guard, request
+        self.tasks: list[asyncio.Task[None]] = []
+        if screen:
+            self.tasks.append(asyncio.create_task(self._screen()))
+        if guard is not None and beside:
+            self.tasks.append(asyncio.create_task(self._look(guard)))
+            self.guard = None  # answered by its task
+
+    async def before_writing(self) -> None:
+        """The guard's look when it cannot run beside the writer."""
+        if self.guard is not None:
+            guard, self.guard = self.guard, None
+            await self._look(guard)
+
+    async def before_showing(self) -> None:
+        """Every check's yes (a refusal raises UnsafeRequestError)."""
+        while self.tasks:
+            await self.tasks.pop(0)
+
+    def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+            if task.done() and not task.cancelled():
+                task.exception()  # seen: its refusal no longer matters
+        self.tasks = []
+
+    async def _screen(self) -> None:
+        verdict = await asyncio.to_thread(screen, self.request)
+        if not verdict.allowed:
+            raise UnsafeRequestError(
+                f"the safety screen refused the request ({verdict.category}: {verdict.term!r})"
+            )
+
+    async def _look(self, guard: SafetyGuard) -> None:
+        verdict = await guard.check_request(self.request)
+        if not verdict.safe:
+            raise UnsafeRequestError(f"the safety guard refused the request ({verdict.category})")
 
 
 class _Counter:

@@ -3,9 +3,9 @@
 Pausing (`paused()`) does not ask for the next token: the worker thread waits between tokens
 (`ThreadParking`) while the model, its KV cache and the same `Llama.generate` generator stay as
 they are. While paused:
-- `complete()` (the guard's verdict, before and after a story) does not wait for the pause: it
-  is a few dozen tokens, and the guard's timeout must not run out while a picture is painted.
-  It needs the worker thread, so it waits for a story in progress to end (as it always has); a
+- `judge()` and `complete()` (the guard's verdict, before and after a story) do not wait for
+  the pause (they are short, and the guard's timeout must not run out while a picture is
+  painted). They need the worker thread, so they wait for a story in progress to end; a
   task that itself holds the pause would wait forever, so it gets StoryError at once instead.
   `release()` likewise.
 - `close()` never waits for a story: the parked thread wakes up and ends; the stream raises
@@ -17,19 +17,20 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
-import functools
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from storybot.config import Settings
 from storybot.errors import LLMUnavailableError, StoryError, one_line
 from storybot.story.grammar import GrammarKey
+from storybot.story.llama_verdict import greedy_answer, judge, model_fingerprint
 from storybot.story.pause import PauseGate, ThreadParking
 from storybot.story.prompt import Message, grammar_key
+from storybot.story.verdicts import Judgement, Question
 from storybot.story.writers import (
     TOP_K,
     Sampling,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from llama_cpp import Llama, LlamaGrammar
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
+_T = TypeVar("_T")
 MIN_P = 0.05  # llama-cpp-python's chat-completion default, kept from before
 
 log = logging.getLogger(__name__)
@@ -319,29 +321,34 @@ class LlamaCppWriter:
         max_tokens: int,
         timeout: float,
     ) -> str:
-        """A short greedy answer under `grammar` (`schema` is for servers), on the loaded model
-        and its worker thread: the safety guard's verdict (storybot/story/guard.py). It waits
-        for its turn at the model (another book's story holds it) without a limit — a book
-        waits rather than go unchecked — and then has `timeout` seconds for its own work."""
+        """A short greedy answer under `grammar` (`schema` is for servers): the safety guard's
+        category (storybot/story/guard.py). Waits and times out as `judge` does."""
+        return await self._short_job(
+            lambda: greedy_answer(self._llama, messages, grammar, max_tokens), timeout
+        )
+
+    async def judge(
+        self, messages: list[Message], question: Question, *, timeout: float
+    ) -> Judgement:
+        """The model's probabilities at the question's decision (storybot/story/verdicts.py),
+        on the loaded model and its worker thread: the safety guard's verdict. It waits for its
+        turn at the model (another book's story holds it) without a limit — a book waits
+        rather than go unchecked — and then has `timeout` seconds for its own work."""
+        return await self._short_job(
+            lambda: judge(self._llama, self._formatter, messages, question), timeout
+        )
+
+    async def fingerprint(self) -> str:
+        """What identifies the model (a guard's calibration is cached for it): the file."""
+        return model_fingerprint(self.model)
+
+    async def _short_job(self, job: Callable[[], _T], timeout: float) -> _T:
         self._refuse_to_wait_for_own_pause("the safety check")
         async with self._lock:
             self._check_open()
             async with asyncio.timeout(timeout):
                 await self.load()
-                job = functools.partial(self._complete_blocking, messages, grammar, max_tokens)
                 return await self._parking.submit(self._executor, job)
-
-    def _complete_blocking(self, messages: list[Message], grammar: str, max_tokens: int) -> str:
-        from llama_cpp import LlamaGrammar
-
-        assert self._llama is not None
-        answer = self._llama.create_chat_completion(
-            messages,  # type: ignore[arg-type]
-            grammar=LlamaGrammar.from_string(grammar, verbose=False),
-            temperature=0.0,  # a verdict, not a story: the model's most likely answer
-            max_tokens=max_tokens,
-        )
-        return answer["choices"][0]["message"]["content"] or ""  # type: ignore[index]
 
     def unload(self) -> None:
         """Drop the model (frees its GPU memory); the next story loads it again."""

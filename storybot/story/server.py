@@ -35,11 +35,13 @@ import aiohttp
 
 from storybot.config import Settings
 from storybot.errors import LLMServerError, LLMUnavailableError, one_line
+from storybot.story import server_verdict as verdict
 from storybot.story.gbnf import worst_case_tokens
 from storybot.story.gbnf_rest import remainder_grammar
 from storybot.story.grammar import story_grammar, story_schema
 from storybot.story.pause import PauseGate
 from storybot.story.prompt import Message, grammar_key
+from storybot.story.verdicts import Judgement, Question
 from storybot.story.writers import TOP_K, Sampling, read_grammars, token_budget
 
 log = logging.getLogger(__name__)
@@ -285,30 +287,21 @@ class LlamaServerWriter:
         max_tokens: int,
         timeout: float,
     ) -> str:
-        """The guard's short greedy verdict, within `timeout`, in the server's constraint form."""
-        body: dict[str, Any] = {"messages": messages, "temperature": 0.0, "stream": False}
-        body["max_tokens"] = max_tokens
-        verdict = {"name": "verdict", "schema": schema, "strict": True}
-        forms: dict[str, dict[str, Any]] = {
-            "grammar": {"grammar": grammar},
-            "json_schema": {"response_format": {"type": "json_schema", "json_schema": verdict}},
-            "json_object": {"response_format": {"type": "json_object", "schema": schema}},
-        }
-        try:
-            async with asyncio.timeout(timeout):
-                async with self._post(lambda form: body | forms[form]) as response:
-                    answer = await response.json(content_type=None)
-                    return answer["choices"][0]["message"]["content"] or ""
-        except aiohttp.ClientConnectorError as exc:
-            raise LLMUnavailableError(
-                f"llama-server at {self.url} is not reachable: {exc}"
-            ) from None
-        except TimeoutError:
-            raise LLMServerError(f"llama-server at {self.url} did not answer in time") from None
-        except (aiohttp.ClientError, json.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
-            raise LLMServerError(
-                f"llama-server at {self.url} gave a broken answer: {one_line(exc)}"
-            ) from None
+        """The guard's short greedy answer, within `timeout`, in the server's constraint form."""
+        body = verdict.verdict_body(messages, grammar, schema, max_tokens)
+        return await verdict.ask(self._post, self.url, body, timeout, verdict.answer_text)
+
+    async def judge(
+        self, messages: list[Message], question: Question, *, timeout: float
+    ) -> Judgement:
+        """The model's probabilities at the question's decision, from the greedy answer's
+        logprobs (storybot/story/server_verdict.py), within `timeout`."""
+        body, read = verdict.judge_body(messages, question), verdict.judgement(question)
+        return await verdict.ask(self._post, self.url, body, timeout, read)
+
+    async def fingerprint(self) -> str:
+        """What identifies the model (a guard's calibration is cached for it)."""
+        return await verdict.server_fingerprint(self.url)
 
     def _fall_back(self, form: str, message: str) -> bool:
         """Move on to the next form if the server rejected this one (once per form)."""
@@ -339,6 +332,9 @@ class LlamaServerWriter:
             if isinstance(tokens, list):
                 return len(tokens)
         return None
+
+    async def load(self) -> None:
+        """Nothing to load: the server owns its model."""
 
     async def release(self) -> None:
         """Nothing to give back: the server owns its model."""

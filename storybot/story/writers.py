@@ -52,6 +52,10 @@ class StoryWriter(Protocol):
         """How long the writer has been held paused in all, the pause now held included."""
         ...
 
+    async def load(self) -> None:
+        """Get ready to write now (an in-process model loads; a server has nothing to do)."""
+        ...
+
     async def count_tokens(self, text: str) -> int | None:
         """How many tokens the model's tokenizer makes of `text` (None: cannot tell), so the
         log's tokens/s counts tokens, not streamed pieces."""

@@ -23,6 +23,7 @@ from storybot.models import (
     Failed,
     PageAudio,
     PageImage,
+    PageText,
     Progress,
     Status,
     Waiting,
@@ -386,10 +387,50 @@ async def test_the_guard_refuses_a_request_before_any_story_is_written(
     events = await collect(maker.submit(request(), requester_id=1).events())
     failed = events[-1]
     assert isinstance(failed, Failed) and failed.code == "unsafe_request"
-    assert len(llama_server.requests) == 1 and "조선시대" in str(
-        llama_server.requests[0]["messages"]
+    verdicts = [body for body in llama_server.requests if asks_for_a_verdict(body)]
+    assert len(verdicts) == 1 and "조선시대" in str(verdicts[0]["messages"])
+    # The story may have started beside the check (a llama-server has a slot for each), but
+    # nothing of it was shown, narrated or painted before the guard's answer.
+    shown = [e for e in events if isinstance(e, PageText | PageImage | PageAudio)]
+    assert shown == [] and comfy.prompts == []
+
+
+async def test_the_guards_check_runs_beside_the_story_and_nothing_shows_before_its_yes(
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer
+) -> None:
+    # The guard takes 0.6 s to answer; the whole story streams in far less.
+    llama_server.replies = replies(story())
+    llama_server.verdicts = [Reply(SAFE, delay=0.6)]
+    maker: BookMaker = served_makers(comfy.url, llama_server.url, book_video=False)
+    started = time.perf_counter()
+    seen: list[tuple[float, Event]] = []
+    async with asyncio.timeout(120):
+        async for event in maker.submit(request(), requester_id=1).events():
+            seen.append((time.perf_counter() - started, event))
+    assert isinstance(seen[-1][1], Done)
+    asked, arrived = llama_server.requests, llama_server.arrived
+    assert asks_for_a_verdict(asked[0]) and not asks_for_a_verdict(asked[1])
+    assert arrived[1] - arrived[0] < 0.3  # the story was asked for while the guard read
+    first_shown = min(t for t, e in seen if isinstance(e, PageText | PageImage | PageAudio))
+    assert first_shown >= 0.6  # nothing before the guard's yes
+
+
+@pytest.mark.parametrize("story_fails", ["server_error", "invalid_story"])
+async def test_a_refusal_is_not_lost_when_the_story_fails_before_the_guard_answers(
+    served_makers, comfy: FakeComfyUI, llama_server: FakeLlamaServer, story_fails: str
+) -> None:
+    failing = (
+        [Reply(status=500, error="out of memory")] * 3
+        if story_fails == "server_error"
+        else [Reply('{"title": "x"}')] * 3
     )
-    assert comfy.prompts == [] and not any(isinstance(e, PageAudio) for e in events)
+    llama_server.replies = failing
+    llama_server.verdicts = [Reply(UNSAFE, delay=0.8)]
+    maker: BookMaker = served_makers(comfy.url, llama_server.url, book_video=False)
+    events = await collect(maker.submit(request(), requester_id=1).events())
+    failed = events[-1]
+    assert isinstance(failed, Failed) and failed.code == "unsafe_request", failed
+    assert comfy.prompts == []
 
 
 async def test_a_story_the_guard_refuses_is_rewritten(

@@ -82,6 +82,7 @@ class BookRuns(RuleBasedStateMachine):
             "image_height": 64,
             "book_video": False,
             "keep_runs": 3,
+            "safety_guard_threshold": 0.5,  # fixed: no calibration against the stand-in
             **self.GPU,
         }
         maker = make_book_maker(Settings.load(env={}, env_file=None, **values))

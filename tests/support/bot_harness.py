@@ -290,6 +290,7 @@ async def harness(
         # The tiny random-weight model's guard verdict is noise (it refuses everything); the
         # guard runs in the tests that use the llama-server stand-in, which answers "safe".
         "safety_guard": "off",
+        "safety_guard_threshold": 0.5,  # where a test turns it on: fixed, not calibrated
         # Its prose is noise too: the content review would (rightly) refuse every book. The
         # review has its own tests (tests/story/test_review*.py); here the bot's mechanics.
         "story_review": False,

@@ -6,6 +6,10 @@ then `data: [DONE]`) when it is true; errors as `{"error": {"code", "message", "
 Each answer comes from a script given by the test; every request body is recorded.
 A request whose last message is the assistant's continues it, as llama-server does with a
 prefill: the answer is the rest of the story reply last begun (a paused writer resuming).
+A non-streamed answer asked with `logprobs` carries `choices[0].logprobs.content` in OpenAI's
+shape (per token: `token`, `logprob`, `bytes`, `top_logprobs`), the content cut into BPE-like
+tokens; a reply's `alternatives` script the distribution at its tokens (`verdict_reply` makes a
+guard's verdict with a given P(unsafe)). `GET /v1/models` names the model (`model_id`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import math
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +36,11 @@ class Reply:
     chunk_size: int = 7
     ignore_stream: bool = False  # answer with one JSON body even when asked to stream
     chunk_delay: float = 0.0  # seconds between streamed chunks, like a model thinking
+    delay: float = 0.0  # seconds before the answer starts, like a model reading its prompt
+    # The model's distribution at a token of `content`, for `logprobs`: the token's text →
+    # {alternative token: logprob} (the token's own logprob is its entry; unlisted tokens are
+    # certain, logprob 0).
+    alternatives: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -39,15 +50,18 @@ class FakeLlamaServer:
     # script of stories is not consumed by them; when it runs out, the verdict is "safe".
     verdicts: list[Reply] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)  # time.perf_counter() of each request
     last_story: Reply | None = None  # the story reply last begun: what a prefill continues
     abandoned: int = 0  # streamed answers whose client left before their end
     runner: web.AppRunner | None = None
     url: str = ""
+    model_id: str = "tiny"  # what GET /v1/models names
 
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/health", self._health)
+        app.router.add_get("/v1/models", self._models)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -63,9 +77,14 @@ class FakeLlamaServer:
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def _models(self, request: web.Request) -> web.Response:
+        model = {"id": self.model_id, "object": "model", "owned_by": "llamacpp"}
+        return web.json_response({"object": "list", "data": [model]})
+
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(body)
+        self.arrived.append(time.perf_counter())
         prefill = assistant_prefill(body)
         story = self.last_story
         if asks_for_a_verdict(body):
@@ -75,6 +94,8 @@ class FakeLlamaServer:
         else:
             reply = self.replies.pop(0) if self.replies else Reply(status=500, error="no reply")
             self.last_story = reply
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
         if reply.status != 200:
             error = {"code": reply.status, "message": reply.error, "type": "server_error"}
             return web.json_response({"error": error}, status=reply.status)
@@ -91,6 +112,7 @@ class FakeLlamaServer:
                             "index": 0,
                             "finish_reason": "stop",
                             "message": {"role": "assistant", "content": reply.content},
+                            "logprobs": logprobs(reply, body) if body.get("logprobs") else None,
                         }
                     ],
                     "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
@@ -132,6 +154,33 @@ class FakeLlamaServer:
 
 
 SAFE_VERDICT = '{"safe": true, "category": "none"}'
+# BPE-like tokens: a word with its leading space, a run of punctuation, whitespace.
+TOKENS = re.compile(r" ?\w+| ?[^\w\s]+|\s+")
+
+
+def verdict_reply(p_unsafe: float, category: str = "violence") -> Reply:
+    """The guard's greedy verdict, with P(" false") = `p_unsafe` right after `{"safe":`."""
+    unsafe = p_unsafe >= 0.5
+    content = f'{{"safe": false, "category": "{category}"}}' if unsafe else SAFE_VERDICT
+    top = {" true": math.log(max(1 - p_unsafe, 1e-12)), " false": math.log(max(p_unsafe, 1e-12))}
+    return Reply(content, alternatives={" false" if unsafe else " true": top})
+
+
+def logprobs(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
+    """`choices[0].logprobs` for the reply's content, as llama-server gives it."""
+    count = int(body.get("top_logprobs") or 0)
+
+    def entry(token: str, logprob: float) -> dict[str, Any]:
+        return {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+
+    tokens = []
+    for token in TOKENS.findall(reply.content):
+        top = reply.alternatives.get(token, {token: 0.0})
+        ranked = sorted(top.items(), key=lambda item: -item[1])[:count]
+        tokens.append(
+            entry(token, top.get(token, 0.0)) | {"top_logprobs": [entry(*t) for t in ranked]}
+        )
+    return {"content": tokens}
 
 
 def assistant_prefill(body: dict[str, Any]) -> str | None:
