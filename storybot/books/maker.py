@@ -108,9 +108,9 @@ class BookMaker:
         )
         return self._queue(record)
 
-    async def warm_up(self) -> None:
+    async def warm_up(self, korean: bool = True) -> None:
         """Load what a first book would wait for, side by side (Pipeline.warm_up)."""
-        await self.pipeline.warm_up()
+        await self.pipeline.warm_up(korean)
 
     def retry(self, run_id: str) -> ActiveBook:
         """Queue an ended run again, reusing its accepted story and the pages already made."""

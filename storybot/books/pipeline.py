@@ -110,15 +110,16 @@ class Pipeline:
         """The read-along video and the PDF again, from the run's files (after a redraw)."""
         await make_keepsakes(self.store, record, self.options)
 
-    async def warm_up(self) -> None:
+    async def warm_up(self, korean: bool = True) -> None:
         """Load, side by side and off the event loop, what a first book would otherwise wait
         for: Kiwi (the screen's analyser), the picture check's detector, the story model when
         it runs in this process, and the guard's calibration (once per model, then cached).
-        A part that fails is logged here; the book that needs it says so plainly."""
-        parts: dict[str, Awaitable[object]] = {
-            "Kiwi": asyncio.to_thread(warm_up_screen),
-            "story model": self.author.writer.load(),
-        }
+        A part that fails is logged here; the book that needs it says so plainly. `korean`
+        False leaves Kiwi to the book's own screen: Kiwi's load holds the GIL for seconds, and
+        a book that is already asked for must send its story's request first (author.py)."""
+        parts: dict[str, Awaitable[object]] = {"story model": self.author.writer.load()}
+        if korean:
+            parts["Kiwi"] = asyncio.to_thread(warm_up_screen)
         if self.picture_check is not None:
             parts["picture check"] = asyncio.to_thread(self.picture_check.load)
         if self.author.guard is not None:

@@ -218,7 +218,8 @@ async def run_make(args: argparse.Namespace, settings: Settings) -> int:
         # No origin: nothing to find again later. A terminal shows the request to no one else,
         # so the screen looks at it beside the story's start (Kiwi loads meanwhile).
         active = maker.submit(request, lane="cli", screen_first=False)
-        warming = asyncio.create_task(maker.warm_up())  # beside the book, not before it
+        # Beside the book, not before it; Kiwi is the book's own screen's to load.
+        warming = asyncio.create_task(maker.warm_up(korean=False))
         renderer = ConsoleRenderer(narration=request.narration)
         try:
             result = await renderer.render(active.events())

@@ -116,6 +116,8 @@ class StoryAuthor:
         check = _RequestCheck(
             self.guard, request, beside=self._guard_beside(), screen=self.safety_screen
         )
+        if not isinstance(self.writer, LlamaServerWriter):  # it reads its prompt off the GIL
+            check.began.set()
         await check.before_writing()
         try:
             async for item in self._attempts(request, base_seed, started, paused_before, check):
@@ -153,7 +155,7 @@ class StoryAuthor:
             counter = _Counter()
             try:
                 story: Story | None = None
-                attempt_items = self._attempt(request, attempt, seed, counter, note)
+                attempt_items = self._attempt(request, attempt, seed, counter, note, check)
                 async with contextlib.aclosing(attempt_items):
                     async for item in attempt_items:
                         await check.before_showing()  # nothing is handed on before its yes
@@ -219,7 +221,13 @@ class StoryAuthor:
             raise UnsafeDraft(f"the safety guard refused the story ({verdict.category})")
 
     async def _attempt(
-        self, request: StoryRequest, attempt: int, seed: int, counter: _Counter, note: str
+        self,
+        request: StoryRequest,
+        attempt: int,
+        seed: int,
+        counter: _Counter,
+        note: str,
+        check: _RequestCheck,
     ) -> AsyncIterator[DraftPage | Story]:
         parser = StoryStreamParser()
         messages = build_messages(request, self.style_labels.get(request.style), note)
@@ -236,6 +244,7 @@ class StoryAuthor:
                 except StopAsyncIteration:
                     break
                 counter.add(chunk)
+                check.began.set()
                 for event in parser.feed(chunk):
                     if isinstance(event, FieldClosed):
                         draft.field(event.key, event.value)
@@ -262,6 +271,9 @@ class _RequestCheck:
         self, guard: SafetyGuard | None, request: StoryRequest, *, beside: bool, screen: bool
     ) -> None:
         self.guard, self.request = guard, request
+        # The screen's first use loads Kiwi, holding the GIL (so the event loop) for seconds:
+        # it waits for the story's first piece (its request is surely out); asking starts it.
+        self.began = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
         if screen:
             self.tasks.append(asyncio.create_task(self._screen()))
@@ -277,6 +289,7 @@ class _RequestCheck:
 
     async def before_showing(self) -> None:
         """Every check's yes (a refusal raises UnsafeRequestError)."""
+        self.began.set()
         while self.tasks:
             await self.tasks.pop(0)
 
@@ -288,6 +301,7 @@ class _RequestCheck:
         self.tasks = []
 
     async def _screen(self) -> None:
+        await self.began.wait()
         verdict = await asyncio.to_thread(screen, self.request)
         if not verdict.allowed:
             raise UnsafeRequestError(

@@ -51,6 +51,8 @@ class FakeLlamaServer:
     verdicts: list[Reply] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     arrived: list[float] = field(default_factory=list)  # time.perf_counter() of each request
+    # Each streamed piece as it was written: (time.time(), the whole content, offset after it).
+    streamed: list[tuple[float, str, int]] = field(default_factory=list)
     last_story: Reply | None = None  # the story reply last begun: what a prefill continues
     abandoned: int = 0  # streamed answers whose client left before their end
     runner: web.AppRunner | None = None
@@ -131,7 +133,9 @@ class FakeLlamaServer:
             reply.content[i : i + reply.chunk_size]
             for i in range(0, len(reply.content), reply.chunk_size)
         ]
+        offset = 0
         for piece in pieces:
+            offset += len(piece)
             chunk = {
                 "id": "chatcmpl-test",
                 "object": "chat.completion.chunk",
@@ -140,6 +144,7 @@ class FakeLlamaServer:
                 "choices": [{"index": 0, "finish_reason": None, "delta": {"content": piece}}],
             }
             await response.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
+            self.streamed.append((time.time(), reply.content, offset))
             if reply.chunk_delay:
                 await asyncio.sleep(reply.chunk_delay)
         final = {
