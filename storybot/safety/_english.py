@@ -45,6 +45,8 @@ HARMLESS = re.compile(
     r"|shoot(?:s|ing)? (?:some |a |the )?(?:hoops?|baskets?|basketball|goals?|photos?|pictures?"
     r"|films?|movies?|videos?|arrows? at (?:a |the )?targets?)"
     r"|photo ?shoots?|bamboo shoots?|green shoots|(?:flu|booster|allergy) shots?"
+    r"|pistol shrimps?|bullet (?:trains?|points?|journals?|ants?)|confetti cannons?"
+    r"|shoot(?:s|ing)? (?:\w+ )?confetti"
     r"|murder of crows|moby[ -]dick|dick whittington|cock[ -]a[ -]doodle[ -]doo"
     r"|pussy ?cat|pussy willows?|(?:bath|water|stink|seed|glitter|photo|cherry|sugar|smoke) bombs?"
     r"|bomb pops?|assassin bugs?|shiitake|shitake|weed ?killer|pulling weeds|wasted food"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from storybot.safety._categories import DRUGS, SELF_HARM, SEXUAL, VIOLENCE, Hit
+from storybot.safety._english_harm import find_harm
 from storybot.safety._english_more import find_more
 
 _SELVES = r"(?:myself|himself|herself|themselves|yourself|ourselves|itself)"
@@ -162,4 +163,4 @@ def find_act(text: str) -> Hit | None:
     touched = PRIVATE.search(text)
     if touched and not SAFETY.search(text):
         return Hit(SEXUAL, touched.group())
-    return find_more(text)
+    return find_more(text) or find_harm(text)

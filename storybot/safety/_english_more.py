@@ -179,7 +179,8 @@ MORE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|\b(?:giv\w*|gave|serv\w*|pour\w*|offer\w*|feed\w*|fed|sell\w*|sold)"
             rf" (?:the |his |her |their |a |some )?(?:little )?(?:{KIDS}|{ANIMALS})"
             rf" (?:some |a |the |a glass of |a bottle of |a can of |a sip of )?{ALCOHOL}\b"
-            rf"|\b(?:{SMOKERS}) (?:who |that )?(?:\w+ )?(?:smok(?:es|ed|ing)|puff(?:s|ed|ing)? on)"
+            rf"|\b(?:{SMOKERS}) (?:who |that )?(?:(?!(?:quit|stop|never|hate|gave|give)\w*\b)\w+ )?"
+            r"(?:smok(?:es|ed|ing)|puff(?:s|ed|ing)? on)"
             r" (?:a |his |her |the |some )?(?:\w+ )?(?:pipes?|cigars?|cigarettes?|cigs?)\b",
         ),
         (

@@ -83,6 +83,12 @@ def find_joined(run: KoreanRun, tokens: list[Token]) -> Hit | None:
             start, end = sentence[first].start, sentence[last].end
             if _typed_apart(run, tokens, start, end):
                 return hit
+        # An act read in the sentence (번 개 탄을 피우는) is reported at another of its words:
+        # it counts when one of the sentence's words was typed apart.
+        spread = [t for t in sentence if t.is_noun or t.is_verb]
+        if any(_typed_apart(run, tokens, t.start, t.end) for t in spread):
+            for hit, _ in sentence_rules(sentence):
+                return hit
     text = _mask_exceptions(run.text)
     for term, category in words.SUBSTRINGS.items():
         start = text.find(term)
@@ -145,6 +151,8 @@ def _hits(sentence: list[Token]) -> Iterator[tuple[Hit, int, int]]:
             if category and not (form == "죽이" and _objects(sentence, i) & words.QUIET):
                 yield Hit(category, form), i, i
             yield from _verb_rules(sentence, i, forms, play)
+        elif token.tag == "XPN":  # 대/XPN 마/NNG: a prefix Kiwi cut off a refused noun
+            yield from _compound(sentence, i)
         elif token.is_noun and not _excepted(sentence, i, play):
             noun = _refused_noun(form)
             if noun:

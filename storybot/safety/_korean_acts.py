@@ -352,6 +352,8 @@ def _group_end(sentence: Sequence[Morpheme], i: int) -> int:
         j += 1
     elif not named:
         return -1
+    elif j < len(sentence) and sentence[j].form in lex.PEOPLES:  # 동남아 사람들은
+        j += 1
     while j < len(sentence) and sentence[j].tag.startswith("XSN"):
         j += 1
     return j

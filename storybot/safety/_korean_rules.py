@@ -15,6 +15,7 @@ from typing import Protocol
 import storybot.safety._korean_words as words
 from storybot.safety._categories import DRUGS, SELF_HARM, SEXUAL, VIOLENCE, Hit
 from storybot.safety._korean_acts import acts
+from storybot.safety._korean_harm import harms
 
 
 class Morpheme(Protocol):
@@ -34,6 +35,7 @@ def sentence_rules(sentence: Sequence[Morpheme]) -> Iterator[tuple[Hit, int]]:
     yield from _drugs(sentence, forms, present)
     yield from _sexual(sentence, forms, present)
     yield from acts(sentence)
+    yield from harms(sentence)
     if "납치" in present and present & words.HITS:
         yield Hit(VIOLENCE, "납치+폭력"), forms.index("납치")
     if "피" in present and "도록" in present and present & words.HITS:

@@ -1,0 +1,219 @@
+"""English acts of the third round, read by what makes them harm rather than by their words.
+
+- Violence by its outcome or its means: a blow that ends in blood, a faint or death; a person
+  or an animal beaten with a bat, a pipe or a chain (not a ball hit with a bat); a living thing
+  set on fire or drowned; a head held under water; a beheading, a body in blood; a child locked
+  up or starved.
+- Weapons by their names (a 9mm, a Glock, a switchblade) and a blade used to threaten.
+- Self-harm by its method said indirectly: over a bridge's rail to let go, cuts hidden on one's
+  own thighs, an engine in a shut garage, a whole bottle of anyone's pills, "to end the pain".
+- Drugs: a drink spiked, a child or an animal drinking anyone's beer, "totally smashed" on
+  berries or booze, street names.
+- Sexual: a "steamy" night, an adult who touches children and makes it a secret, showing one's
+  private parts to children, sneaking into a grown-up's bed.
+- Hate: a people said to control the world, a child of a colour called an animal.
+
+Each pattern names what keeps its look-alikes out: a baseball hit with a bat, a birthday
+surprise kept secret, a puppy sneaking into the kids' bed, a body-safety book that says private
+parts belong to you, a smashed vase, a fire fighter.
+"""
+
+from __future__ import annotations
+
+import re
+
+from storybot.safety._categories import DRUGS, HATE, SELF_HARM, SEXUAL, VIOLENCE, WEAPONS, Hit
+from storybot.safety._english_more import ALCOHOL, ANIMALS, KIDS, KINDS, NATIONS, PEOPLE
+
+_OWNER = r"(?:(?:a|an|the|his|her|their|my|your|its|some|this|that|\w+'s) )?"
+_LIVING = rf"(?:{PEOPLE}|{ANIMALS}|him|her|them|everyone|somebody|someone)"
+_BLOWS = (
+    r"(?:beat\w*|hit|hits|hitting|punch\w*|kick\w*|slap\w*|smash\w*|bash\w*|whack\w*"
+    r"|batter\w*|club(?:s|bed|bing)|pummel\w*|stab\w*|strangl\w*|chok(?:e|es|ed|ing)|whip\w*"
+    r"|hurt\w*|attack\w*|stomp\w*|bully|bullies|bullied|shov\w*|push\w*|throw\w*|threw)"
+)
+_INSTRUMENTS = (
+    r"(?:(?:baseball |cricket )?bats?|clubs?|pipes?|crowbars?|hammers?|bricks?|chains?|sticks?"
+    r"|belts?|rocks?|stones?|planks?|wrenches?|shovels?|golf clubs?|tire irons?)"
+)
+# Who is beaten in a request beside the people and animals of `_english_more`.
+_VICTIMS = (
+    rf"(?:{_LIVING}|prisoners?|victims?|slaves?|servants?|workers?|beggars?|captives?|hostages?"
+    r"|peasants?|villagers?|players?|refugees?|elders?|grannies|homeless (?:m[ae]n|people)"
+    r"|drunks?|enemies|enemy|opponents?|rivals?|nerds?|losers?)"
+)
+_OUTCOMES = (
+    r"(?:bleed\w*|bled|blood\w*|pass(?:es|ed)? out|passing out|faint\w*|dies|died|dead"
+    r"|stops? breathing|stopped breathing|unconscious|black (?:and|n) blue|knocked out"
+    r"|(?:breaks?|broke|broken|crack\w*|snap\w*) (?:\w+ ){0,2}(?:bones?|arms?|legs?|nose|ribs"
+    r"|neck|skull|teeth|jaw))"
+)
+# Names of weapons; a pistol shrimp and a bullet train are blanked first (`_english.HARMLESS`).
+_WEAPON_NAMES = (
+    r"\b(?:9 ?mm|\.?(?:22|38|45) ?(?:cal\w*|pistols?|revolvers?)|glocks?|ak ?47s?|ar ?15s?"
+    r"|uzis?|m ?16s?|switchblades?|butterfly knives|butterfly knife|brass knuckles"
+    r"|knuckle ?dusters?|shivs?|molotov\w*|pipe ?bombs?|grenades?|sawn off|sawed off"
+    r"|loaded (?:guns?|pistols?|weapons?|rifles?)|zip ?guns?|tasers?|stun guns?|ammo"
+    r"|ammunition|bullets?|gunfire|gunshots?)\b"
+)
+_BLADES = r"(?:knife|knives|blades?|switchblades?|razors?|box ?cutters?|machetes?|daggers?)"
+_PILLS = r"(?:pills|tablets|capsules|meds|medicine|painkillers|sleeping pills|aspirin|tylenol)"
+_DRUNK = (
+    r"(?:smashed|wasted|hammered|plastered|trashed|sloshed|blitzed|tanked|blotto|sozzled"
+    r"|shit ?faced|blackout drunk|drunk|tipsy)"
+)
+_DRINKERS = rf"(?:{KIDS}|{ANIMALS}|he|she|they|it)"
+
+HARM: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (category, re.compile(pattern))
+    for category, pattern in (
+        (
+            SELF_HARM,
+            r"\bkill ?(?:my|him|her|your|them|our)sel(?:f|ves)\b|\bkms\b"
+            r"|\bcut(?:s|ting)? (?:my|him|her|them|your)sel(?:f|ves)(?= ?(?:[.,!?]|$|on purpose"
+            r"|again|in secret|with (?:a |the )?(?:razor|blade)|because|to feel"
+            r"|when (?:sad|angry)))"
+            r"|\bself ?harm\w*|\b(?:razor|blade) (?:cuts|marks|scars|wounds)\b"
+            r"|\b(?:cuts|slashes) (?:on|into|across|up) (?:her|his|their|my|your)"
+            r" (?:own )?thighs?\b"
+            r"|\b(?:climb\w*|step\w*|lean\w*|go(?:es)?|went|gets?) (?:over|onto|past)"
+            r" (?:the |a )?(?:\w+ )?(?:rail|railing|ledge|parapet|barrier)s?\b[^.!?]*"
+            r"\b(?:let go|end it|never come back|say goodbye|die)\b"
+            r"|\b(?:run\w*|ran|leav\w*|left|start\w*|turn\w* on|kept|keeps) (?:the |his |her |a )?"
+            r"(?:car |car's )?(?:engine|motor)\b[^.!?]*\b(?:closed|shut|sealed|locked) garage\b"
+            r"|\bto end (?:his|her|their|my|your) (?:own )?(?:pain|suffering|misery)\b"
+            r"|\bend (?:it all|my life|his life|her life|their lives)\b"
+            r"|\b(?:swallow\w*|took|takes|take|taking|ate|eats?|eating|gulp\w*|down(?:s|ed|ing)?"
+            r"|pop(?:s|ped|ping)?) (?:(?:a|an|the) )?(?:(?:whole|entire|full) (?:bottle|box|jar"
+            r"|pack|packet|tube|strip|container|pot)|handful|fistful)s? of"
+            rf" (?:[\w']+ ){{0,2}}{_PILLS}\b"
+            r"|\b(?:overdos\w*|od'?d)\b|\bsuicid\w*|\bhang (?:my|him|her|them)sel(?:f|ves)"
+            r"|\bnot (?:want|wanting|wants) to (?:be alive|live|wake up)\b|\bunalive\w*"
+            r"|\b(?:throw\w* up|threw up|vomit\w*|purg\w*|starv\w* (?:her|him|them)sel(?:f|ves)"
+            r"|skip\w* (?:all )?(?:her |his )?meals)"
+            r"\b[^.!?]*\b(?:skinny|thin|thinner|lose weight|losing weight|not (?:be|get) fat)\b"
+            r"|\b(?:swallow\w*|drink\w*|drank|gulp\w*) (?:some |the |a bottle of |a cup of )?"
+            r"(?:bleach"
+            r"|rat poison|antifreeze|drain cleaner|poison)\b",
+        ),
+        (
+            VIOLENCE,
+            rf"\b{_BLOWS} (?:up )?{_OWNER}(?:\w+ )?{_LIVING}\b(?!')[^.!?]*\b(?:until|till|so hard"
+            rf"|and|that|with|then) (?:\w+ ){{0,3}}{_OUTCOMES}"
+            rf"|\b{_BLOWS} (?:up )?{_OWNER}(?:\w+ ){{0,2}}{_VICTIMS}(?: \w+){{0,3}} with"
+            rf" (?:a |an |the |their |his |her |some )?(?:\w+ )?{_INSTRUMENTS}\b"
+            rf"|\bset(?:s|ting)? {_OWNER}(?:\w+ )?(?:{_LIVING}|tails?|fur|hair|feathers?)"
+            r"(?:'s \w+)? (?:on fire|alight|ablaze|aflame)\b"
+            rf"|\bset(?:s|ting)? fire to {_OWNER}(?:\w+ )?(?:{_LIVING}|tails?|fur)\b(?!')"
+            rf"|\b(?:burn\w*|drown\w*) {_OWNER}(?:little |baby |poor )?(?:{_LIVING})\b(?!'| in"
+            r" (?:love|kisses|hugs)| with (?:love|kisses|hugs))"
+            r"|\bhold\w* (?:(?:a|the|his|her|their|\w+'s) )?(?:\w+'s )?heads? (?:down )?(?:in|under"
+            r"|into) (?:the |a )?(?:toilet|water|bucket|tub|river|pool|sink|mud)"
+            r"|\bcut\w* off (?:(?:a|the|his|her|its|their|\w+'s) )?(?:\w+'s )?heads?\b"
+            r"|\b(?:pool|puddle|bath|river|sea|buckets?|lake) of blood\b"
+            r"|\bbath\w* in (?:\w+ )?blood"
+            r"|\b(?:soaked|covered|drenched|dripping) (?:in|with) blood\b|\bblood ?(?:soaked|bath)"
+            r"|\bblood (?:everywhere|spurt\w*|gush\w*|splatter\w*|pour\w*)|\bgory\b"
+            rf"|\block\w* {_OWNER}(?:\w+ )?(?:{KIDS}|{ANIMALS}) (?:up )?in (?:the |a |his |her )?"
+            r"(?:closet|basement|cage|box|cupboard|attic|shed|trunk|cellar|dark)[^.!?]*"
+            r"\b(?:days|weeks|without food|no food|without water|starv\w*)\b"
+            rf"|\bstarv(?:e|es|ed|ing) {_OWNER}(?:\w+ )?(?:{KIDS}|{ANIMALS})\b"
+            r"|\b(?:for days|for a week|for weeks) without (?:any )?(?:food|water|eating)\b"
+            r"|\bbeat(?:s|ing)? (?:him|her|them|\w+) (?:to death|senseless|bloody|half to death)"
+            rf"|\bbeat(?:s|ing)? up {_OWNER}(?:\w+ )?{_LIVING}\b"
+            r"|\b(?:beat(?:en|s|ing)?|stab\w*|maul\w*|kick\w*|stomp\w*|burn\w*|torture\w*|whip\w*"
+            r"|bit(?:e|es|ten|ing)?|crush\w*|strangl\w*|chok\w*|drown\w*|club\w*|hack\w*|shot"
+            r"|shoot\w*|batter\w*|punch\w*) (?:\w+ ){0,3}to death\b"
+            r"|\bgoug\w* (?:out )?(?:\w+ )?eyes?\b|\bskin\w* (?:\w+ ){0,2}alive\b|\bwaterboard\w*"
+            r"|\b(?:bull(?:y|ies)|gangs?|thugs?|gangsters?|robbers?|mobs?)\b[^.!?]*"
+            r"\b(?:break\w*|broke"
+            r"|snap\w*) (?:a |the )?(?:his|her|their|\w+'s) (?:\w+ )?(?:legs?|arms?|bones|neck"
+            r"|nose|ribs|jaw"
+            r"|fingers|teeth)\b",
+        ),
+        (
+            WEAPONS,
+            _WEAPON_NAMES
+            + rf"|\b(?:threaten\w*|wav\w*|point\w*|pull\w*|flash\w*|brandish\w*|swing\w*)"
+            rf" (?:\w+ ){{0,3}}{_BLADES}\b[^.!?]*\b(?:at (?:the |a |his |her |some )?(?:\w+ )?"
+            rf"{PEOPLE}|threat\w*|scar(?:e|es|ed|ing) (?:the |a |some )?(?:\w+ )?{PEOPLE})\b"
+            rf"|\bthreaten\w* (?:\w+ ){{0,3}}with (?:a |an |his |her |the )?(?:\w+ )?{_BLADES}",
+        ),
+        (
+            DRUGS,
+            r"\b(?:slip\w*|put\w*|spik\w*|drop\w*|mix\w*|pour\w*|sneak\w*|snuck)\b[^.!?]{0,40}"
+            r"\b(?:pills?|drugs?|powder|something|sleeping pills?)\b[^.!?]{0,20}\b(?:into|in)"
+            r" (?:(?:her|his|their|a|an|the|someone'?s) )?(?:[\w']+ )?"
+            r"(?:drinks?|juice|soda|glass|cup)"
+            r"|\bspik(?:e|es|ed|ing) (?:her|his|their|a|the|someone'?s) (?:\w+ )?drinks?\b"
+            r"|\broof(?:ie|ies|ied|y)\b|\bdate rape\b"
+            rf"|\b(?:{KIDS}|{ANIMALS})\b[^.!?]*\b{ALCOHOL}\b[^.!?]*\b(?:drinks?|drank|drinking"
+            r"|chugs?|chugged|gulps?|gulped|finishes|finished|downs|downed) (?:it|them|the lot"
+            r"|every drop|the whole|all of it)"
+            rf"|\b(?:{KIDS}|{ANIMALS})\b[^.!?]*\b(?:until|till) {_DRINKERS} (?:is|was|are|were"
+            rf"|gets?|got) (?:totally |completely |really |so |super )?{_DRUNK}\b"
+            rf"|\b(?:{KIDS}|{ANIMALS}) (?:who |that )?(?:is|was|are|were|gets?|got|getting)"
+            rf" (?:totally |completely |really |so |super )?{_DRUNK}\b(?! (?:vase|plates?|with))"
+            r"|\b(?:fermented|rotten|rotting|boozy) (?:\w+ )?(?:berries|fruit|apples|plums|grapes)"
+            rf"\b[^.!?]*\b{_DRUNK}\b"
+            r"|\b(?:molly|ecstasy|mdma|lsd|ketamine|fentanyl|xanax|oxycontin|oxycodone|percocets?"
+            r"|codeine|c0ke|crystal meth|meth|sizzurp|purple drank|reefer|ganja|kush|stoned"
+            r"|high as a kite|gets high|got high|getting high|snort\w*|vape pens?|juul\w*"
+            r"|adderall|lines of (?:coke|cocaine|powder)|doing coke|on acid|drop\w* acid|blaze it"
+            r"|huff\w* (?:glue|paint|gas|spray)|sniff\w* (?:glue|paint|gas)|pot brownies"
+            r"|smok\w* (?:pot|crack|meth|dope))\b",
+        ),
+        (
+            SEXUAL,
+            r"\bsteamy (?:night|nights|scene|scenes|romance|affair|encounter|kiss\w*|moments?)\b"
+            r"|\bpassionate (?:night|nights|evening)\b"
+            r"|\b(?:make|makes|made|making) love\b(?! (?:hearts?|letters?|notes?|songs?|cards?))"
+            r"|\blove ?making\b"
+            r"|\b(?:lifeguard|coach|teacher|neighbou?r|uncle|stranger|man|men|babysitter|nanny"
+            r"|priest|doctor|photographer|driver|janitor|boss|grown ?up|adult|tutor)s?\b[^.!?]*"
+            r"\b(?:touch\w*|rub\w*|tickl\w*|massag\w*|undress\w*|photograph\w*|pictures? of"
+            r"|strok\w*|bath(?:e|es|ed|ing))\b[^.!?]*\b(?:(?:keep|keeps|kept|keeping)"
+            r" (?:it |this |that )?(?:a |our |their |his |her |the )?(?:little |special )?secret"
+            r"|(?:do not|don'?t|never|not to) tell|just between (?:us|you and me))"
+            r"|\b(?:show\w*|flash\w*|expos\w*|took out|takes out|take out) (?:(?:\w+ ){0,3})?"
+            r"(?:his|her|their|my) (?:private parts|privates|genitals|penis|willy|crotch|junk)\b"
+            r"|\b(?:king|man|prince|neighbou?r|uncle|teacher|stranger|boss|master|lord|husband"
+            r"|duke|knight|soldier|landlord|priest)s?\b(?: \w+){0,3} (?:sneak\w*|snuck|creep\w*"
+            r"|crept|slip\w*|climb\w*) (?:in|into|under) (?:(?:the|a|her|his|\w+'s) )?(?:\w+'s )?"
+            r"(?:bed|covers|sheets|blankets?)\b(?![^.!?]*\b(?:puppy|kitten|monster"
+            r"|nightmare|storm|thunder|cold|teddy)\b)",
+        ),
+        (
+            HATE,
+            rf"\b{NATIONS} (?:secretly |really )?(?:control|run|own|rule|rig|poison)s?"
+            r" (?:the |all the |our )?(?:world|media|banks|money|government|country|news|water)\b"
+            rf"|\bcall\w* (?:the |a |that |this |every |all )?{KINDS}"
+            r" (?:kids?|boys?|girls?|m[ae]n|wom[ae]n|child|children|people|classmates?"
+            r"|neighbou?rs?)"
+            r" (?:a |an )?(?:monkeys?|apes?|gorillas?|chimps?|animals?|slaves?|terrorists?"
+            r"|cockroaches|rats?|dogs?|pigs?|savages?|bugs?)\b",
+        ),
+    )
+)
+# "Nobody may show you their private parts", "learns never to hit": a lesson, not the act.
+AGAINST = re.compile(
+    r"\b(?:not|never|stop|stops|stopped|no|nobody|no one|don'?t|doesn'?t|won'?t|shouldn'?t"
+    r"|should|must)\b"
+)
+# Care that ends pain or a cut that heals: a doctor's story, not self-harm.
+CARE = re.compile(r"\b(?:doctor|nurse|vet|medicine|hospital|bandage|heal\w*|accident\w*)\b")
+
+
+def find_harm(text: str) -> Hit | None:
+    """The first act of this module in prepared English `text` (see `_english.prepare`)."""
+    for category, pattern in HARM:
+        for match in pattern.finditer(text):
+            start = max(text.rfind(".", 0, match.start()), text.rfind(",", 0, match.start()))
+            before = text[max(0, start + 1, match.start() - 40) : match.start()]
+            if category in (VIOLENCE, SEXUAL, WEAPONS) and AGAINST.search(before):
+                continue
+            sentence = text[start + 1 : text.find(".", match.end()) % (len(text) + 1)]
+            if category == SELF_HARM and CARE.search(sentence):
+                continue
+            return Hit(category, match.group())
+    return None
