@@ -88,7 +88,7 @@ HARM: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|pack|packet|tube|strip|container|pot)|handful|fistful)s? of"
             rf" (?:[\w']+ ){{0,2}}{_PILLS}\b"
             r"|\b(?:overdos\w*|od'?d)\b|\bsuicid\w*|\bhang (?:my|him|her|them)sel(?:f|ves)"
-            r"|\bnot (?:want|wanting|wants) to (?:be alive|live|wake up)\b|\bunalive\w*"
+            r"|\bnot (?:want|wanting|wants) to (?:be alive|live|wake up)\b|\bunalive\w*|\bjasal\b"
             r"|\b(?:throw\w* up|threw up|vomit\w*|purg\w*|starv\w* (?:her|him|them)sel(?:f|ves)"
             r"|skip\w* (?:all )?(?:her |his )?meals)"
             r"\b[^.!?]*\b(?:skinny|thin|thinner|lose weight|losing weight|not (?:be|get) fat)\b"
@@ -120,7 +120,7 @@ HARM: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"|\bstarv(?:e|es|ed|ing) {_OWNER}(?:\w+ )?(?:{KIDS}|{ANIMALS})\b"
             r"|\b(?:for days|for a week|for weeks) without (?:any )?(?:food|water|eating)\b"
             r"|\bbeat(?:s|ing)? (?:him|her|them|\w+) (?:to death|senseless|bloody|half to death)"
-            rf"|\bbeat(?:s|ing)? up {_OWNER}(?:\w+ )?{_LIVING}\b"
+            rf"|\bbeat(?:s|ing)? up {_OWNER}(?:\w+ )?{_LIVING}\b|\bju[gk]yeo\w*\b"
             r"|\b(?:beat(?:en|s|ing)?|stab\w*|maul\w*|kick\w*|stomp\w*|burn\w*|torture\w*|whip\w*"
             r"|bit(?:e|es|ten|ing)?|crush\w*|strangl\w*|chok\w*|drown\w*|club\w*|hack\w*|shot"
             r"|shoot\w*|batter\w*|punch\w*) (?:\w+ ){0,3}to death\b"
@@ -161,14 +161,16 @@ HARM: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|high as a kite|gets high|got high|getting high|snort\w*|vape pens?|juul\w*"
             r"|adderall|lines of (?:coke|cocaine|powder)|doing coke|on acid|drop\w* acid|blaze it"
             r"|huff\w* (?:glue|paint|gas|spray)|sniff\w* (?:glue|paint|gas)|pot brownies"
-            r"|smok\w* (?:pot|crack|meth|dope))\b",
+            r"|smok\w* (?:pot|crack|meth|dope)|mayak(?! ?(?:gimbap|kimbap|eggs?|gyeran)))\b",
         ),
         (
             SEXUAL,
             r"\bsteamy (?:night|nights|scene|scenes|romance|affair|encounter|kiss\w*|moments?)\b"
             r"|\bpassionate (?:night|nights|evening)\b"
             r"|\b(?:make|makes|made|making) love\b(?! (?:hearts?|letters?|notes?|songs?|cards?))"
-            r"|\blove ?making\b"
+            r"|\blove ?making\b|\bnetflix and chill\b|\bhanky ?panky\b|\bpole ?dancers?\b"
+            r"|\bstrip ?clubs?\b|\bbrothels?\b|\bwhorehouses?\b|\bred light district\b|\bthicc\b"
+            r"|\bsek+seu\b"
             r"|\b(?:lifeguard|coach|teacher|neighbou?r|uncle|stranger|man|men|babysitter|nanny"
             r"|priest|doctor|photographer|driver|janitor|boss|grown ?up|adult|tutor)s?\b[^.!?]*"
             r"\b(?:touch\w*|rub\w*|tickl\w*|massag\w*|undress\w*|photograph\w*|pictures? of"
@@ -187,6 +189,9 @@ HARM: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             HATE,
             rf"\b{NATIONS} (?:secretly |really )?(?:control|run|own|rule|rig|poison)s?"
             r" (?:the |all the |our )?(?:world|media|banks|money|government|country|news|water)\b"
+            rf"|\b{NATIONS} (?:people )?should (?:all )?be (?:deported|killed|gassed|banned"
+            r"|exterminated|locked up|shot|kicked out|wiped out|burned)\b"
+            r"|\bwhite power\b|\b(?:heil|sieg heil)\b|\bkkk\b|\b1488\b"
             rf"|\bcall\w* (?:the |a |that |this |every |all )?{KINDS}"
             r" (?:kids?|boys?|girls?|m[ae]n|wom[ae]n|child|children|people|classmates?"
             r"|neighbou?rs?)"

@@ -82,6 +82,10 @@ BONES = _set("뼈 다리 팔 갈비뼈 목뼈 코뼈")
 BREAKS = _set("부러뜨리 분지르 꺾")
 THIN = _set("살 날씬 다이어트 뚱뚱")
 PURGES = _set("토하 굶")
+YOUNG = lex.KIDS | _set("여학생 남학생 여고생 여중생 초등학생 중학생 고등학생 학생 제자")
+TAKES = _set("데려가 데리 데려오 끌고가 부르")
+TREATS = _set("사탕 용돈 선물 과자 장난감 돈")
+BRANDS = _set("전기충격기 충격기 담뱃불 인두 라이터 불")
 RULES = _set("지배 조종 장악 지배하 조종하")
 WORLDS = _set("세상 세계 돈 언론 은행")
 BEASTS = _set("원숭이 짐승 벌레 바퀴벌레 노예 쓰레기 고릴라 침팬지")
@@ -132,6 +136,10 @@ def _violence(
         broken = done_to.endswith("뼈") or (done_to in BONES and _owner(sentence, i) in living)
         if form in BREAKS and broken:
             yield Hit(VIOLENCE, f"{done_to}+{form}"), i
+        if form == "익사" and forms[i + 1 : i + 2] == ["시키"]:
+            yield Hit(VIOLENCE, "익사시키"), i
+        if form == "지지" and done_to in living and present & BRANDS:
+            yield Hit(VIOLENCE, f"{done_to}+지지"), i
         if form == "죽" and forms[i + 1 : i + 3] in (["게", "만들"], ["게", "하"]):
             yield Hit(VIOLENCE, "죽게 만들"), i
         waved = present & KNIVES and present & THREATENED and not present & lex.KITCHEN
@@ -184,6 +192,10 @@ def _self_harm(
             yield Hit(SELF_HARM, "죽기로 결심"), i
         elif form == "죽" and after[:2] == ["을", "결심"]:
             yield Hit(SELF_HARM, "죽을 결심"), i
+        elif form == "잠들" and after[:2] == ["고", "싶"] and "영원히" in present:
+            yield Hit(SELF_HARM, "영원히 잠들고 싶"), i
+        elif form == "깨어나" and after[:3] == ["지", "않", "고"] and "싶" in forms[i + 4 : i + 5]:
+            yield Hit(SELF_HARM, "깨어나지 않고 싶"), i
         elif form == "사라지" and after[:2] == ["고", "싶"] and present & {"세상", "영원히"}:
             yield Hit(SELF_HARM, "세상에서 사라지고 싶"), i
         elif form in PURGES and present & THIN and ("빼" in present or form == "토하"):
@@ -209,7 +221,9 @@ def _drugs(
     for i, form in enumerate(forms):
         rolled = forms[i + 1 : i + 3] in (["어", "피우"], ["아", "피우"])
         spiked = present & SPIKED_INTO and present & KNOCKED_OUT
-        if form in SNORTS and present & POWDER and "코" in present:
+        if form == "약" and forms[i + 1 : i + 2] == ["빨"]:
+            yield Hit(DRUGS, "약 빨"), i
+        elif form in SNORTS and present & POWDER and "코" in present:
             yield Hit(DRUGS, "가루를 코로"), i
         elif form in SYRINGES and "맞" in present and not present & CLINIC:
             yield Hit(DRUGS, "주사기로 맞"), i
@@ -231,6 +245,10 @@ def _sexual(
                 yield Hit(SEXUAL, f"몰래 {done_to}+{form}"), i
         elif form in SECRET and present & GROOMS and present & words.STRANGERS:
             yield Hit(SEXUAL, "비밀+" + min(present & GROOMS)), i
+        elif form in TAKES and "모텔" in present and _object(sentence, i) in YOUNG | MAIDS:
+            yield Hit(SEXUAL, "모텔에 데려가"), i
+        elif form == "뽀뽀" and present & TREATS and present & words.STRANGERS:
+            yield Hit(SEXUAL, "뽀뽀+사탕"), i
         elif form == "부르" and present & BEDROOMS and _object(sentence, i) in MAIDS:
             yield Hit(SEXUAL, "침실로 부르"), i
         elif form == "옷고름" and present & {"푸", "풀"} and present & (BEDROOMS | MAIDS | NIGHTS):
