@@ -19,7 +19,11 @@ dirty"); swear words typed partly as initials (`ㅆ발`, `개ㅅ끼`) are read b
 Innocent phrases that contain a refused word (마약김밥, killer whale, water gun, shooting star,
 a frog jumping into a pond, 엄마랑 자는 아기, a naked statue) are known by their context.
 Killing is refused whoever is killed, so "용을 죽이는 기사" is refused and "용을 물리친 기사"
-(defeating the dragon) is not; classic tales whose villains eat or chase are allowed.
+(defeating the dragon) is not, nor a knight who *slays* a dragon or an ogre (a tale's word);
+classic tales whose villains eat or chase are allowed. The third round (`_korean_harm`,
+`_english_harm`) reads harm by its outcome, its means or its method said indirectly: a beating
+that ends in blood, a club, a tail set on fire, a suicide note by a bridge, a spiked drink, a
+grown-up's secret with a child, a people said to rule the world.
 """
 
 from __future__ import annotations

@@ -46,6 +46,8 @@ HARMLESS = re.compile(
     r"|films?|movies?|videos?|arrows? at (?:a |the )?targets?)"
     r"|photo ?shoots?|bamboo shoots?|green shoots|(?:flu|booster|allergy) shots?"
     r"|pistol shrimps?|bullet (?:trains?|points?|journals?|ants?)|confetti cannons?"
+    r"|say(?:s|ing)? no to drugs|dangers? of drugs|drug ?free|(?:not|never) (?:to )?shoot\w*"
+    r"|slay\w* (?:the |a )?(?:\w+ )?(?:dragons?|monsters?|ogres?|trolls?|beasts?|giants?)"
     r"|shoot(?:s|ing)? (?:\w+ )?confetti"
     r"|murder of crows|moby[ -]dick|dick whittington|cock[ -]a[ -]doodle[ -]doo"
     r"|pussy ?cat|pussy willows?|(?:bath|water|stink|seed|glitter|photo|cherry|sugar|smoke) bombs?"
@@ -66,6 +68,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"suicid\w*|self ?harm\w*|(?:kill|cut|hang)(?:s|ed|ing|ting)? "
             r"(?:myself|himself|herself|themselves|yourself|ourselves)\b(?! (?:a|an|some|on|while"
             r"|by|accidentally|free|loose|short|off|out|in half)\b)"
+            r"|(?:strangl|chok|suffocat)\w* (?:myself|himself|herself|themselves|yourself)\b"
             r"|wants? to die|want(?:ed|s)? to be dead|end (?:my|his|her|their) (?:own )?life"
             r"|slit(?:s|ting)? (?:my|his|her|their) wrists?|unaliv\w*|kms|sewer ?slide",
         ),

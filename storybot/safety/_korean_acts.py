@@ -307,8 +307,19 @@ def _drugs(
                 yield Hit(DRUGS, f"{min(doers)}+{form}"), i
         elif form in lex.INTO and drink and present & lex.BABY_THINGS:
             yield Hit(DRUGS, "젖병+술"), i
-        elif form in lex.KIDS | lex.ANIMALS and given and drink and present & lex.INTO:
+        elif form in lex.KIDS | lex.ANIMALS and given and drink and _gives(sentence):
             yield Hit(DRUGS, form + "에게 술"), i
+
+
+def _gives(sentence: Sequence[Morpheme]) -> bool:
+    """A verb of pouring or giving (따르다, 주다 on its own or after 따라), not the helper of
+    보여 주다 (할머니가 손녀에게 막걸리 빚는 모습을 보여 줘요)."""
+    for k, token in enumerate(sentence):
+        if token.form in lex.INTO and token.tag.startswith("VV"):
+            return True
+        if token.form == "주" and k > 1 and sentence[k - 2].form in lex.INTO:
+            return True
+    return False
 
 
 def _violence(

@@ -38,7 +38,15 @@ def _set(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-BEATS = _set("때리 패 두들기 두드려패 구타 폭행 걷어차 짓밟 밟 찌르 조르 후려치 내리치 갈기")
+BEATS = _set(
+    "때리 패 두들기 두드려패 구타 폭행 걷어차 짓밟 밟 찌르 조르 후려치 내리치 갈기 던지 괴롭히"
+)
+# Body parts a blow lands on: a slap on the cheek is a blow whoever gets it.
+STRUCK = _set("뺨 따귀 얼굴 머리 배 등 정강이 머리통 귀싸대기")
+CUT_THROATS = _set("따 베 자르 긋 치")
+STRUCK_VERBS = _set("때리 치 갈기 후려치 내리치 밟 차 걷어차")
+AIMS = _set("겨누 겨냥 쏘 쏴")
+SKINS = _set("벗기 가죽")
 HURTS = _set("코피 피 피멍 기절 혼절 실신 쓰러지 부러지 숨지 죽 피투성이 피범벅")
 PESTS = _set("모기 파리 벌레 바퀴벌레 쥐 해충 날파리")
 CLUBS = _set(
@@ -76,7 +84,7 @@ SNORTS = _set("들이마시 흡입 빨아들이 들이키")
 SYRINGES = _set("주사기 주사바늘")
 CLINIC = _set("병원 의사 간호사 치료 예방 예방접종 아기 아프 수의사 보건소 감기")
 COOKING = _set("요리 요리사 요리하 손질 부엌 주방 식당")
-GORE = _set("눈알 내장 창자 두개골 골수")
+GORE = _set("눈알 내장 창자 두개골 골수 손톱 발톱")
 GORED = _set("파내 쏟아지 뽑 터지 깨 부수 깨부수 꺼내 흘러나오")
 BONES = _set("뼈 다리 팔 갈비뼈 목뼈 코뼈")
 BREAKS = _set("부러뜨리 분지르 꺾")
@@ -89,7 +97,14 @@ BRANDS = _set("전기충격기 충격기 담뱃불 인두 라이터 불")
 RULES = _set("지배 조종 장악 지배하 조종하")
 WORLDS = _set("세상 세계 돈 언론 은행")
 BEASTS = _set("원숭이 짐승 벌레 바퀴벌레 노예 쓰레기 고릴라 침팬지")
-CALLS = _set("부르 놀리 이 라고")
+CALLS = _set("부르 놀리 이 라고 흉내")
+SKIN_COLOURS = _set("까맣 검 까만 검은 시커멓 하얗 노랗 누렇")
+CLIMBS = _set("올라가 올라서 오르 서")
+PLUNGES = _set("뛰어들 뛰어내리 떨어지 몸 뛰")
+WATERS = _set("강물 강 바다 호수 바닷물 저수지")
+ANSWERS = _set("답 방법 결심 싶 정답")
+KID_DRINKS = _set("취하 원샷 들이키 병나발")
+UNDRESSED = _set("속옷 알몸 벗 맨몸 나체 팬티")
 
 
 def harms(sentence: Sequence[Morpheme]) -> Iterator[tuple[Hit, int]]:
@@ -113,16 +128,21 @@ def _living() -> frozenset[str]:
 def _violence(
     sentence: Sequence[Morpheme], forms: list[str], present: set[str]
 ) -> Iterator[tuple[Hit, int]]:
-    living = _living()
+    # A child's name (민수를) is someone too.
+    living = _living() | {t.form for t in sentence if t.tag == "NNP"}
     hurt = bool(present & HURTS)
     for i, token in enumerate(sentence):
         form = token.form
+        toy = i > 0 and forms[i - 1] in words.PREVIOUS_EXCEPTIONS["총"]  # 물/총
+        if form == "총" and present & AIMS and not present & words.PLAY_WORDS and not toy:
+            yield Hit(WEAPONS, "총+" + min(present & AIMS)), i  # 총/MM: Kiwi's "in all"
         verb = token.tag.startswith("VV") or token.tag.startswith("NN")
         if not verb or _negated(sentence, i):
             continue
         done_to = _object(sentence, i)
         beaten = done_to in living or (not done_to and present & living)
-        if form in BEATS and hurt and done_to not in PESTS and beaten:
+        kicked = form == "차" and token.tag.startswith("VV") and "발" in present
+        if (form in BEATS or kicked) and hurt and done_to not in PESTS and beaten:
             yield Hit(VIOLENCE, f"{form}+{'/'.join(sorted(present & HURTS))}"), i
         if form in STRIKES and done_to in living and _with(sentence, i, CLUBS):
             yield Hit(VIOLENCE, f"{done_to}+몽둥이"), i
@@ -136,6 +156,14 @@ def _violence(
         broken = done_to.endswith("뼈") or (done_to in BONES and _owner(sentence, i) in living)
         if form in BREAKS and broken:
             yield Hit(VIOLENCE, f"{done_to}+{form}"), i
+        if form in STRUCK_VERBS and done_to in STRUCK and present & living:
+            yield Hit(VIOLENCE, f"{done_to}+{form}"), i
+        if form in CUT_THROATS and done_to == "목" and token.tag.startswith("VV"):
+            yield Hit(VIOLENCE, "목을 " + form), i
+        if form == "잡" and done_to == "머리채":
+            yield Hit(VIOLENCE, "머리채를 잡"), i
+        if form in SKINS and "채" in present and present & {"산", "살"}:  # 산 채로 (살/ㄴ 채)
+            yield Hit(VIOLENCE, "산 채로 " + form), i
         if form == "익사" and forms[i + 1 : i + 2] == ["시키"]:
             yield Hit(VIOLENCE, "익사시키"), i
         if form == "지지" and done_to in living and present & BRANDS:
@@ -184,14 +212,23 @@ def _self_harm(
         after = forms[i + 1 : i + 4]
         if form == "유서" and present & NOTE_PLACES:
             yield Hit(SELF_HARM, "유서"), i
-        elif (
-            form == "난간" and present & OVER and (present & (BRIDGES - {"난간"}) | _bridge(forms))
-        ):
+        elif form == "난간" and _over_the_rail(present, forms):
             yield Hit(SELF_HARM, "난간을 넘"), i
         elif form == "죽" and after[:2] == ["기", "로"] and set(after[2:3]) & DECIDES:
             yield Hit(SELF_HARM, "죽기로 결심"), i
         elif form == "죽" and after[:2] == ["을", "결심"]:
             yield Hit(SELF_HARM, "죽을 결심"), i
+        elif form == "ㅈㅅ" and present & {"방법", "실행", "결심", "싶"}:
+            yield Hit(SELF_HARM, "ㅈㅅ"), i
+        elif (
+            form == "들어가"
+            and present & WATERS
+            and "다시" in present
+            and present & {"나오", "돌아오"}
+        ):
+            yield Hit(SELF_HARM, "물로 걸어 들어가"), i
+        elif form == "사라지" and "스스로" in forms[max(0, i - 2) : i] and present & ANSWERS:
+            yield Hit(SELF_HARM, "스스로 사라지"), i
         elif form == "잠들" and after[:2] == ["고", "싶"] and "영원히" in present:
             yield Hit(SELF_HARM, "영원히 잠들고 싶"), i
         elif form == "깨어나" and after[:3] == ["지", "않", "고"] and "싶" in forms[i + 4 : i + 5]:
@@ -202,6 +239,12 @@ def _self_harm(
             yield Hit(SELF_HARM, "살을 빼려고 " + form), i
         elif form in SLEEPING_PILLS and present & words.SWALLOWS and _at_once(forms, present):
             yield Hit(SELF_HARM, form + "+한꺼번에"), i
+
+
+def _over_the_rail(present: set[str], forms: list[str]) -> bool:
+    """Over a bridge's or a roof's railing, or up on it and into the water below."""
+    high = present & (BRIDGES - {"난간"}) or _bridge(forms)
+    return bool(high and (present & OVER or (present & CLIMBS and present & PLUNGES)))
 
 
 def _at_once(forms: list[str], present: set[str]) -> bool:
@@ -219,9 +262,13 @@ def _drugs(
     sentence: Sequence[Morpheme], forms: list[str], present: set[str]
 ) -> Iterator[tuple[Hit, int]]:
     for i, form in enumerate(forms):
-        rolled = forms[i + 1 : i + 3] in (["어", "피우"], ["아", "피우"])
+        rolled = (
+            i + 1 < len(forms) and sentence[i + 1].tag == "EC" and "피우" in forms[i + 2 : i + 4]
+        )
         spiked = present & SPIKED_INTO and present & KNOCKED_OUT
-        if form == "약" and forms[i + 1 : i + 2] == ["빨"]:
+        if form in KID_DRINKS and present & words.ALCOHOL and present & words.MINORS:
+            yield Hit(DRUGS, "아이+" + form), i
+        elif form == "약" and forms[i + 1 : i + 2] == ["빨"]:
             yield Hit(DRUGS, "약 빨"), i
         elif form in SNORTS and present & POWDER and "코" in present:
             yield Hit(DRUGS, "가루를 코로"), i
@@ -249,6 +296,12 @@ def _sexual(
             yield Hit(SEXUAL, "모텔에 데려가"), i
         elif form == "뽀뽀" and present & TREATS and present & words.STRANGERS:
             yield Hit(SEXUAL, "뽀뽀+사탕"), i
+        elif form == "사진" and present & UNDRESSED and "보내" in present:
+            yield Hit(SEXUAL, "벗은 사진 보내"), i
+        elif form == "벗" and "서로" in present and present & TOUCHES:
+            yield Hit(SEXUAL, "벗고 서로"), i
+        elif form == "ㅈㅈ" and present & {"보이", "만지", "보여주", "지"}:
+            yield Hit(SEXUAL, "ㅈㅈ"), i
         elif form == "부르" and present & BEDROOMS and _object(sentence, i) in MAIDS:
             yield Hit(SEXUAL, "침실로 부르"), i
         elif form == "옷고름" and present & {"푸", "풀"} and present & (BEDROOMS | MAIDS | NIGHTS):
@@ -258,6 +311,8 @@ def _sexual(
 def _hate(
     sentence: Sequence[Morpheme], forms: list[str], present: set[str]
 ) -> Iterator[tuple[Hit, int]]:
+    if "피부" in present and present & SKIN_COLOURS and present & lex.SLIGHTS:
+        yield Hit(HATE, "피부색+" + min(present & lex.SLIGHTS)), forms.index("피부")
     groups = present & (words.GROUPS | lex.NATIONS)
     if not groups:
         return

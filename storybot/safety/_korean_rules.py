@@ -116,6 +116,17 @@ def _drunk(sentence: Sequence[Morpheme], forms: list[str], i: int) -> bool:
     return True
 
 
+def _poured(sentence: Sequence[Morpheme]) -> bool:
+    """A verb of giving drink: 주다 on its own (술을 주다) or after pouring (따라 주다), not the
+    helper of 보여 주다."""
+    for k, token in enumerate(sentence):
+        if token.form in words.POURS and token.tag.startswith("VV"):
+            return True
+        if token.form == "주" and k > 1 and sentence[k - 2].form in ("따르", "붓", "타", "권하"):
+            return True
+    return False
+
+
 def _drugs(
     sentence: Sequence[Morpheme], forms: list[str], present: set[str]
 ) -> Iterator[tuple[Hit, int]]:
@@ -139,7 +150,8 @@ def _drugs(
         elif form in words.INHALANTS and present & words.SNIFFS:
             yield Hit(DRUGS, form), i
         elif form in words.ALCOHOL - {"회식", "만취"} and present & words.MINORS:
-            if present & words.POURS:
+            # 주다 as a verb of its own (술을 주다), not the helper of 보여 주다.
+            if _poured(sentence):
                 yield Hit(DRUGS, form), i
         elif drink and form == "떡" and forms[i + 1 : i + 3] == ["이", "되"]:
             yield Hit(DRUGS, "술에 떡이 되"), i

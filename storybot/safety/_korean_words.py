@@ -36,7 +36,7 @@ NOUNS: dict[str, str] = {
         "살인 살인범 살인마 살인자 살해 학살 대학살 살육 참수 고문 처형 총살 사살 교살 척살 도륙"
         " 도살 난도질 토막 토막살인 연쇄살인 살상 유혈 피바다 피범벅 칼부림 테러 테러리스트 테러범"
         " 폭행 집단폭행 구타 린치 학대 아동학대 동물학대 시체 시신 인신매매 총격 총격전 난사"
-        " 총기난사 자살폭탄 킬러 암살 암살자 식인종 식인 생매장 패싸움 집단구타 묻지마폭행",
+        " 총기난사 자살폭탄 킬러 암살 암살자 식인종 식인 생매장 패싸움 집단구타 묻지마폭행 피떡",
     ),
     **_words(
         WEAPONS,
@@ -61,7 +61,7 @@ NOUNS: dict[str, str] = {
         HATE,
         "인종차별 나치 히틀러 홀로코스트 깜둥이 흑형 쪽바리 짱깨 짱개 조센징 똥남아 급식충"
         " 한남충 맘충 틀딱 틀딱충 김치녀 된장녀 개독 정박아 찐따 검둥이 쪽발이 니거 칭총 깜댕이"
-        " 짱꼴라 흑돼지년",
+        " 짱꼴라 흑돼지년 애자 니그로",
     ),
     **_words(
         PROFANITY,
@@ -122,7 +122,8 @@ JAMO: dict[str, str] = {
 # Inside any Korean word these can only be what they are, whatever Kiwi makes of a typo.
 # (강간 is not here: 한강간다 is "going to the Han river".)
 SUBSTRINGS: dict[str, str] = {
-    **_words(VIOLENCE, "살인마 살인범 연쇄살인 토막살인 피투성이 피범벅 칼부림 칼빵 담배빵"),
+    **_words(VIOLENCE, "살인마 살인범 연쇄살인 토막살인 피투성이 피범벅 칼부림 칼빵 담배빵 피떡"),
+    **_words(WEAPONS, "너클"),
     **_words(WEAPONS, "총기난사"),
     **_words(
         SEXUAL,
@@ -139,7 +140,7 @@ SUBSTRINGS: dict[str, str] = {
     ),
 }
 # Innocent words that contain a substring above.
-SUBSTRING_EXCEPTIONS: tuple[str, ...] = ("병신년", "시발점", "시발역")
+SUBSTRING_EXCEPTIONS: tuple[str, ...] = ("병신년", "시발점", "시발역", "너클볼")
 
 # Innocent neighbours: a hit followed (or preceded) by one of these is something else.
 FOODS = _set(
@@ -224,7 +225,8 @@ CHILDREN = _set("아이 어린이 초등학생 유치원생 아기 꼬마 아이
 SUBSTANCES = _set("술 소주 맥주 와인 막걸리 양주 담배")
 # Groups and what is said of them, for hate without slurs ("흑인은 더러워").
 GROUPS = _set(
-    "흑인 백인 황인 중국인 일본인 조선족 동남아 외국인 장애인 동성애자 무슬림 유대인 이슬람 난민"
+    "흑인 백인 황인 중국인 일본인 조선족 동남아 외국인 장애인 동성애자 동성애 게이 레즈비언"
+    " 트랜스젠더 무슬림 유대인 이슬람 난민"
     " 이민자 다문화"
 )
 SLIGHTS = _set(

@@ -138,7 +138,15 @@ def test_allowed(text: str) -> None:
 
 def test_killing_a_monster_is_still_killing() -> None:
     assert screen_text("용을 죽이는 기사") is not None
-    assert screen_text("slay the dragon") is not None
+    assert screen_text("the knight kills the dragon") is not None
+    assert screen_text("slay the king") is not None
+
+
+def test_slaying_a_tale_monster_is_a_tale() -> None:
+    # St George's register (decided after a held-out request read it as innocent): a knight
+    # slays a dragon or an ogre; slaying anyone else, and killing anything, is still refused.
+    assert screen_text("the knight slays the dragon and saves the kingdom") is None
+    assert screen_text("a girl who slays the giant ogre") is None
 
 
 def request(topic: str, language: str = "ko", **fields: str) -> StoryRequest:
