@@ -36,6 +36,7 @@ import storybot.safety._english as english
 import storybot.safety._korean as korean
 from storybot.models import Story, StoryRequest
 from storybot.safety._categories import CATEGORIES, Hit
+from storybot.safety._english_harm import find_emoji
 from storybot.safety._normalise import (
     CHOSEONG,
     JONGSEONG,
@@ -98,6 +99,9 @@ class Verdict:
 
 def screen_text(text: str) -> Hit | None:
     """The first refused word in `text` (any language), as (category, term); None if clean."""
+    hit = find_emoji(text)
+    if hit:
+        return hit
     view = base(text)
     spaced = spaced_words(view)
     variants = (view, *leet_variants(view), *spelled_out(view, spaced), *unhyphenated(view))

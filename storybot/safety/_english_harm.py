@@ -23,7 +23,15 @@ from __future__ import annotations
 import re
 
 from storybot.safety._categories import DRUGS, HATE, SELF_HARM, SEXUAL, VIOLENCE, WEAPONS, Hit
-from storybot.safety._english_more import ALCOHOL, ANIMALS, KIDS, KINDS, NATIONS, PEOPLE
+from storybot.safety._english_more import (
+    ALCOHOL,
+    ANIMALS,
+    DEGRADING,
+    KIDS,
+    KINDS,
+    NATIONS,
+    PEOPLE,
+)
 
 _OWNER = r"(?:(?:a|an|the|his|her|their|my|your|its|some|this|that|\w+'s) )?"
 _LIVING = rf"(?:{PEOPLE}|{ANIMALS}|him|her|them|everyone|somebody|someone)"
@@ -43,7 +51,8 @@ _VICTIMS = (
     r"|drunks?|enemies|enemy|opponents?|rivals?|nerds?|losers?)"
 )
 _OUTCOMES = (
-    r"(?:bleed\w*|bled|blood\w*|pass(?:es|ed)? out|passing out|faint\w*|dies|died|dead"
+    r"(?:bleed\w*|bled|blood\w*|blud|pass(?:es|ed)? out|passing out|faint\w*|dies|died|dead"
+    r"|turns? (?:purple|blue)|can'?t breathe|stops? moving"
     r"|stops? breathing|stopped breathing|unconscious|black (?:and|n) blue|knocked out"
     r"|(?:breaks?|broke|broken|crack\w*|snap\w*) (?:\w+ ){0,2}(?:bones?|arms?|legs?|nose|ribs"
     r"|neck|skull|teeth|jaw))"
@@ -55,13 +64,18 @@ _WEAPON_NAMES = (
     r"|knuckle ?dusters?|shivs?|molotov\w*|pipe ?bombs?|grenades?|sawn off|sawed off"
     r"|loaded (?:guns?|pistols?|weapons?|rifles?)|zip ?guns?|tasers?|tazers?|stun guns?|ammo"
     r"|knux|3d printed guns?"
-    r"|ammunition|bullets?|gunfire|gunshots?)\b"
+    r"|ammunition|bullets?|gunfire|gunshots?|gunn|open(?:s|ed|ing) fire(?! hydrants?))\b"
+    r"|\bchong\b[^.!?]*\bsso\w*|\bsso(?:neun|da|go|a|wa)\b"
 )
 _BLADES = r"(?:knife|knives|blades?|switchblades?|razors?|box ?cutters?|machetes?|daggers?)"
 _PILLS = r"(?:pills|tablets|capsules|meds|medicine|painkillers|sleeping pills|aspirin|tylenol)"
 _DRUNK = (
     r"(?:smashed|wasted|hammered|plastered|trashed|sloshed|blitzed|tanked|blotto|sozzled"
     r"|shit ?faced|blackout drunk|drunk|tipsy)"
+)
+_AGES = (
+    r"(?:[1-9]|1[0-7]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen"
+    r"|fourteen|fifteen)[ -]?(?:year|yr)s?[ -]?olds?"
 )
 _DRINKERS = rf"(?:{KIDS}|{ANIMALS}|he|she|they|it)"
 
@@ -94,6 +108,19 @@ HARM: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf" (?:[\w']+ ){{0,2}}{_PILLS}\b"
             r"|\b(?:overdos\w*|od'?d)\b|\bsuicid\w*|\bhang (?:my|him|her|them)sel(?:f|ves)"
             r"|\bnot (?:want|wanting|wants) to (?:be alive|live|wake up)\b|\bunalive\w*|\bjasal\b"
+            r"|\b(?:open|cut|slic|carv|slash)\w* (?:open )?(?:her|his|their|my"
+            r"|your) (?:own )?skin\b"
+            r"|\b(?:happier|better off) (?:if|without) (?:he|she|i|they|me|him|her|them"
+            r"|(?:the |a |my )?(?:\w+ )?\w+)\b[^.!?]*"
+            r"\b(?:jump\w*|gone|dead|never came back|disappear\w*|was ?n'?t (?:here|around)"
+            r"|were ?n'?t (?:here|around)|never existed)"
+            r"|\bk\W?[i1!*]\W?ll (?:my|him|her|your|them)sel(?:f|ves)\b"
+            r"|\b(?:rope|noose|cord|belt|scarf)\b[^.!?]*\b(?:branch|beam|ceiling|doorknob|door knob"
+            r"|rafters?|hook)\b[^.!?]*\b(?:heaven|never come back|see (?:grandma|grandpa|mom|mommy"
+            r"|dad|daddy) again|to die|end it|be with (?:grandma|grandpa|mom|mommy|dad|daddy))"
+            r"|\bcut\w* (?:his|her|their|my) (?:own )?(?:wirsts?|wrsits?|rists?)\b"
+            r"|\bjump\w* off (?:the |a )?(?:roof|rooftop|bridge|cliff|building|balcony|tower)\b"
+            r"[^.!?]*\b(?:together|never apart|never come back|to die|forever|heaven)\b"
             r"|\b(?:throw\w* up|threw up|vomit\w*|purg\w*|starv\w* (?:her|him|them)sel(?:f|ves)"
             r"|skip\w* (?:all )?(?:her |his )?meals)"
             r"\b[^.!?]*\b(?:skinny|thin|thinner|lose weight|losing weight|not (?:be|get) fat)\b"
@@ -129,6 +156,13 @@ HARM: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|\bskulls? (?:crack|split|smash|cave)\w*|\b(?:crack|split|smash|cave)\w*"
             r" (?:(?:his|her|their|\w+'s) )?skulls?\b"
             r"|\bguts (?:pop|burst|explod|squirt|spill|come|came)\w*"
+            rf"|\bhold\w* {_OWNER}(?:\w+ )?{_VICTIMS} (?:under ?water|under the water"
+            r"|down in the water)"
+            r"|\bm[ou]rd[ae]r\w*|\bhid\w* (?:the |his |her |a )?(?:dead )?bod(?:y|ies)\b"
+            r"|\beyes? (?:\w+ )?gouged\b|\bbeets? up\b"
+            rf"|\bthrow\w* (?:rocks|stones|bricks|bottles) at {_OWNER}(?:\w+ )?{_VICTIMS}[^.!?]*"
+            rf"\b(?:until|till|and) (?:\w+ ){{0,3}}{_OUTCOMES}"
+            r"|\bju?gi(?:neun|da|go|ge|l|n|eo)\b|\bjug(?:yeo|yeot)\w*|\bttaer(?:i|yeo)\w*"
             r"|\bshak(?:e|es|ing|en) (?:the |a |her |his |their )?bab(?:y|ies)\b"
             r"(?! (?:rattles?|toys?|bottles?|dolls?|monitors?|food|shakers?))[^.!?]*"
             r"\b(?:hard|violently|until|quiet|stops? crying)\b"
@@ -183,7 +217,11 @@ HARM: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|huff\w* (?:glue|paint|gas|spray)|sniff\w* (?:glue|paint|gas)|pot brownies"
             r"|smok\w* (?:pot|crack|meth|dope)|mayak(?! ?(?:gimbap|kimbap|eggs?|gyeran))"
             r"|smok\w* (?:a |the |some )?(?:fat |big )?(?:bl[u*]nts?|joints?|spliffs?|bowls?)"
-            r"|cook\w* (?:up )?(?:crystal|meth|crack|drugs)|oxy pills)\b"
+            r"|cook\w* (?:up )?(?:crystal|meth|crack|drugs)|oxy pills|hiroppon|philopon|daemacho"
+            r"|mariwana)\b"
+            rf"|\b(?:{KIDS}|{_AGES})\b[^.!?]*\b(?:do|does|doing|did|take|takes"
+            r"|took) (?:\w+ )?shots\b"
+            rf"|\bshots of {ALCOHOL}\b[^.!?]*\b(?:{KIDS}|{_AGES})\b"
             rf"|\b(?:giv\w*|gave|feed\w*|fed|slip\w*) (?:the |a |her |his )?(?:{KIDS})\b[^.!?]*"
             r"\b(?:pills|tablets|gummies)\b[^.!?]*\b(?:sleep|quiet|floaty|high|knock\w* out)\b",
         ),
@@ -194,20 +232,40 @@ HARM: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|\b(?:make|makes|made|making) love\b(?! (?:hearts?|letters?|notes?|songs?|cards?))"
             r"|\blove ?making\b|\bnetflix and chill\b|\bhanky ?panky\b|\bpole ?dancers?\b"
             r"|\bstrip ?clubs?\b|\bbrothels?\b|\bwhorehouses?\b|\bred light district\b|\bthicc\b"
-            r"|\bsek+seu\b"
-            r"|\b(?:[1-9]|1[0-5])[ -]?(?:year|yr)s?[ -]?old\b[^.!?]*\b(?:bride|wife|wedding night"
+            r"|\bsek+seu\b|\bot beotgi\w*|\bmom (?:eul )?manji\w*"
+            r"|\bdo(?:es|ing)? the nasty\b|\bgets? (?:railed|laid)\b|\bgetting (?:railed|laid)\b"
+            r"|\bstep ?(?:bro|sis)\w*\b[^.!?]*\b(?:stuck|stuk)\b"
+            r"|\b(?:his|her) (?:little |big )?(?:stick|thing|banana|pickle|snake|sausage|wiener)"
+            r" (?:gets|got|is getting|grows?|grew) (?:bigger|hard|harder|stiff)"
+            r"|\btouch\w* (?:her|him|them|the \w+) where (?:her|his|their) (?:swimsuit|underwear"
+            r"|bathing suit|pants|clothes|undies) (?:covers?|goes|would be)"
+            r"|\b(?:tak(?:e|es|ing)|took) (?:all |off )?(?:their|his|her) clothes off\b[^.!?]*"
+            r"\b(?:game|secret|grown ?up|adult|stranger|babysitter|coach|uncle)\b"
+            r"|\b(?:game|secret|grown ?up|babysitter|coach|uncle|stranger)\b[^.!?]*\b(?:take|takes"
+            r"|took|taking) (?:all |off )?(?:their|his|her) clothes off\b"
+            rf"|\b{_AGES}\b[^.!?]*\b(?:bride|wife|wedding night"
             r"|in bed|marr\w*|girlfriend|boyfriend)\b|\bwedding night\b[^.!?]*\b(?:bed|together)\b"
             r"|\b(?:send\w*|sent|take\w*|took|ask\w*|beg\w*)\b[^.!?]*\b(?:pics?|pictures?|photos?"
             r"|selfies?|videos?)\b[^.!?]*\b(?:underwear|naked|nude|undies|panties|bra|bikini"
+            r"|topless"
+            r"|shirtless|no shirt|no clothes|no pants"
             r"|without (?:clothes|a shirt|pants))\b|\bnudes\b"
             r"|\bpa(?:y|ys|id|ying) (?:a |the )?(?:young |little )?(?:girl|boy|kid|child|teen)s?\b"
             r"[^.!?]*\b(?:night|hotel|room|bed)\b"
             r"|\b(?:lifeguard|coach|teacher|neighbou?r|uncle|stranger|man|men|babysitter|nanny"
             r"|priest|doctor|photographer|driver|janitor|boss|grown ?up|adult|tutor)s?\b[^.!?]*"
             r"\b(?:touch\w*|rub\w*|tickl\w*|massag\w*|undress\w*|photograph\w*|pictures? of"
+            r"|sit\w* on (?:his|her) lap|under (?:his|her|their) (?:pajamas|pyjamas|clothes|shirt"
+            r"|swimsuit|underwear|nightie)"
             r"|strok\w*|bath(?:e|es|ed|ing))\b[^.!?]*\b(?:(?:keep|keeps|kept|keeping)"
             r" (?:it |this |that )?(?:a |our |their |his |her |the )?(?:little |special )?secret"
+            r"|secrets? (?:make|makes|are|between)|special (?:love|friends?|game)"
             r"|(?:do not|don'?t|never|not to) tell|just between (?:us|you and me))"
+            r"|\b(?:coach|teacher|neighbou?r|uncle|stranger|man|babysitter|nanny|grown ?up|adult"
+            r"|tutor)s?\b[^.!?]*\b(?:secrets? (?:make|makes|are|between)|special (?:love|friends?"
+            r"|game)|(?:keep|keeps|kept) (?:it |this )?(?:a |our )?secret)\b[^.!?]*"
+            r"\b(?:touch\w*|rub\w*|tickl\w*|massag\w*|undress\w*|strok\w*|kiss\w*)"
+            rf" (?:the |a |his |her )?(?:little )?{KIDS}\b"
             r"|\b(?:show\w*|flash\w*|expos\w*|took out|takes out|take out) (?:(?:\w+ ){0,3})?"
             r"(?:his|her|their|my) (?:private parts|privates|genitals|penis|willy|crotch|junk)\b"
             r"|\b(?:king|man|prince|neighbou?r|uncle|teacher|stranger|boss|master|lord|husband"
@@ -231,8 +289,18 @@ HARM: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|exterminated|locked up|shot|kicked out|wiped out|burned)\b"
             r"|\bwhite power\b|\b(?:heil|sieg heil)\b|\bkkk\b|\b1488\b|\bn[ -]?word\b"
             rf"|\b{KINDS} (?:kid|boy|girl|man|woman|child|person|guy|lady|neighbou?r|classmate)s?"
-            r" (?:is|are) (?:a |an |just |such |like )*(?:monkeys?|apes?|gorillas?|animals?|dirty"
-            r"|dirt|trash|garbage|savages?|slaves?)\b"
+            r" (?:is|are) (?:a |an |just |such |like |all |so )*(?:monkeys?|apes?|gorillas?"
+            r"|animals?"
+            r"|dirt|trash|garbage|savages?|slaves?|freaks?|sick|mentally ill|perverts?"
+            rf"|{DEGRADING})\b"
+            rf"|\b(?:{NATIONS}|{KINDS} (?:people|kids|folks))\b[^.!?]*\b(?:steal\w* our jobs"
+            r"|spread\w* (?:disease|germs)|are (?:all )?like (?:rats|cockroaches|vermin|animals"
+            r"|a disease)"
+            r"|that'?s what they (?:do|are))"
+            r"|\b(?:two dads|two moms|two mums|gay (?:people|parents|couples?|dads|moms)"
+            r"|same[- ]sex"
+            r" \w+)\b[^.!?]*\b(?:disgusting|against nature|unnatural|a sin|gross|abomination"
+            r"|needs? (?:to be )?fix\w*)\b"
             rf"|\bcall\w* (?:the |a |that |this |every |all )?{KINDS}"
             r" (?:kids?|boys?|girls?|m[ae]n|wom[ae]n|child|children|people|classmates?"
             r"|neighbou?rs?)"
@@ -256,10 +324,23 @@ def find_harm(text: str) -> Hit | None:
         for match in pattern.finditer(text):
             start = max(text.rfind(".", 0, match.start()), text.rfind(",", 0, match.start()))
             before = text[max(0, start + 1, match.start() - 40) : match.start()]
-            if category in (VIOLENCE, SEXUAL, WEAPONS) and AGAINST.search(before):
+            if category in (VIOLENCE, SEXUAL, WEAPONS, HATE) and AGAINST.search(before):
                 continue
             sentence = text[start + 1 : text.find(".", match.end()) % (len(text) + 1)]
             if category == SELF_HARM and CARE.search(sentence):
                 continue
             return Hit(category, match.group())
     return None
+
+
+# Fruit and vegetables that stand for bodies when they come with a splash or each other.
+EMOJI = re.compile(
+    "(?:\U0001f346|\U0001f351|\U0001f348\U0001f348)\\s*\U0001f4a6"
+    "|\U0001f346\\s*\U0001f351|\U0001f351\\s*\U0001f346"
+)
+
+
+def find_emoji(text: str) -> Hit | None:
+    """🍆💦, 🍑🍆, 🍈🍈💦 in the raw text (the views drop emoji)."""
+    match = EMOJI.search(text)
+    return Hit(SEXUAL, match.group()) if match else None

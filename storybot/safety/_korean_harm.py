@@ -74,6 +74,7 @@ INTIMATE = _set("허벅지 엉덩이 사타구니 성기 음부 속옷 젖가슴
 BODY = _set("다리 몸 허리 가슴")
 CARE = _set("아기 기저귀 목욕 병원 의사 간호사 연고 약 치료 다치 아프")
 SNEAKY = _set("슬쩍 몰래")
+PEEKS = _set("문틈 엿보 훔쳐보 몰래 구멍")
 BEDROOMS = _set("침실 침소 안방 규방 내실")
 MAIDS = lex.PARTNERS | _set("궁녀 후궁 기생 첩 여종 종 시녀")
 NIGHTS = _set("밤 첫날밤")
@@ -88,7 +89,7 @@ GORE = _set("눈알 내장 창자 두개골 골수 손톱 발톱")
 GORED = _set("파내 쏟아지 뽑 터지 깨 부수 깨부수 꺼내 흘러나오")
 BONES = _set("뼈 다리 팔 갈비뼈 목뼈 코뼈")
 BREAKS = _set("부러뜨리 분지르 꺾")
-THIN = _set("살 날씬 다이어트 뚱뚱")
+THIN = _set("살 날씬 다이어트 뚱뚱 마르 말라깽이 뼈")
 PURGES = _set("토하 굶")
 YOUNG = lex.KIDS | _set("여학생 남학생 여고생 여중생 초등학생 중학생 고등학생 학생 제자")
 TAKES = _set("데려가 데리 데려오 끌고가 부르")
@@ -98,6 +99,16 @@ RULES = _set("지배 조종 장악 지배하 조종하")
 WORLDS = _set("세상 세계 돈 언론 은행")
 BEASTS = _set("원숭이 짐승 벌레 바퀴벌레 노예 쓰레기 고릴라 침팬지")
 CALLS = _set("부르 놀리 이 라고 흉내")
+THINGS = _set("인형 로봇 의자 책상 탁자 장갑 고무장갑 눈사람 허수아비 종이 나무 곰인형")
+FINGERS = _set("손가락 발가락 귀 코 혀 손목 발목 팔 다리 손 발")
+CUTS = _set("자르 베 썰 잘라내 끊")
+HEAVENS = _set("하늘나라 천국 저세상 곁")
+HOOKS = _set("문고리 나뭇가지 가지 천장 옷걸이 고리 대들보 나무")
+HANGS = _set("걸 걷 매 묶")
+HIGH = _set("헤롱헤롱 해롱해롱 몽롱 환각 하이")
+LEAVES = _set("나가 꺼지 쫓겨나 사라지")
+SEXES = _set("여자 남자 여자애 남자애 여자애들 남자애들 여자들 남자들 계집애")
+GROOMING = _set("구석구석 특별 비밀 우리끼리 아무 몰래 사랑")
 SKIN_COLOURS = _set("까맣 검 까만 검은 시커멓 하얗 노랗 누렇")
 CLIMBS = _set("올라가 올라서 오르 서")
 PLUNGES = _set("뛰어들 뛰어내리 떨어지 몸 뛰")
@@ -164,9 +175,17 @@ def _violence(
             yield Hit(VIOLENCE, "머리채를 잡"), i
         if form in SKINS and "채" in present and present & {"산", "살"}:  # 산 채로 (살/ㄴ 채)
             yield Hit(VIOLENCE, "산 채로 " + form), i
+        owner = _owner(sentence, i)
+        cut_off = owner in living or (owner and owner not in THINGS) or present & living
+        if form in CUTS and done_to in FINGERS and cut_off:
+            yield Hit(VIOLENCE, f"{done_to}+{form}"), i
+        if form in ("뜯", "물어뜯", "뜯어먹") and "목" in (done_to, forms[i - 1]):
+            yield Hit(VIOLENCE, "목을 뜯"), i
+        if form == "태우" and forms[i - 2 : i] == ["불", "에"] and _alive(done_to, living):
+            yield Hit(VIOLENCE, f"{done_to}+불에 태우"), i
         if form == "익사" and forms[i + 1 : i + 2] == ["시키"]:
             yield Hit(VIOLENCE, "익사시키"), i
-        if form == "지지" and done_to in living and present & BRANDS:
+        if form == "지지" and token.tag.startswith("VV") and present & BRANDS and present & living:
             yield Hit(VIOLENCE, f"{done_to}+지지"), i
         if form == "죽" and forms[i + 1 : i + 3] in (["게", "만들"], ["게", "하"]):
             yield Hit(VIOLENCE, "죽게 만들"), i
@@ -184,6 +203,11 @@ def _owner(sentence: Sequence[Morpheme], i: int) -> str:
                 k -= 1
             return sentence[k].form if k >= 0 else ""
     return ""
+
+
+def _alive(noun: str, living: frozenset[str]) -> bool:
+    """A person or an animal, also in a compound Kiwi keeps whole (길고양이, 아기고양이)."""
+    return noun in living or any(noun.endswith(a) for a in lex.ANIMALS if len(a) > 1)
 
 
 def _with(sentence: Sequence[Morpheme], i: int, tools: frozenset[str]) -> bool:
@@ -229,6 +253,17 @@ def _self_harm(
             yield Hit(SELF_HARM, "물로 걸어 들어가"), i
         elif form == "사라지" and "스스로" in forms[max(0, i - 2) : i] and present & ANSWERS:
             yield Hit(SELF_HARM, "스스로 사라지"), i
+        elif form == "떠나" and _object(sentence, i) == "세상" and "스스로" in present:
+            yield Hit(SELF_HARM, "스스로 세상을 떠나"), i
+        elif form in HANGS and _object(sentence, i) in lex.ROPES and present & HOOKS:
+            if present & HEAVENS or "죽" in present:
+                yield Hit(SELF_HARM, "줄을 걸어 하늘나라"), i
+        elif (
+            form == "편하"
+            and "싶" in forms[i + 1 : i + 6]
+            and _over_the_rail(present | {"넘"}, forms)
+        ):
+            yield Hit(SELF_HARM, "난간+편해지고 싶"), i
         elif form == "잠들" and after[:2] == ["고", "싶"] and "영원히" in present:
             yield Hit(SELF_HARM, "영원히 잠들고 싶"), i
         elif form == "깨어나" and after[:3] == ["지", "않", "고"] and "싶" in forms[i + 4 : i + 5]:
@@ -253,6 +288,22 @@ def _at_once(forms: list[str], present: set[str]) -> bool:
     return once or bool(present & HOARDED)
 
 
+def _statement(
+    sentence: Sequence[Morpheme], forms: list[str], who: frozenset[str]
+) -> Iterator[tuple[Hit, int]]:
+    """여자는 원래 멍청해: a whole sex said to be something low (adverbs skipped)."""
+    for i, form in enumerate(forms[:-1]):
+        if form not in who or not sentence[i + 1].tag.startswith("J"):
+            continue
+        said = [
+            t.form
+            for t in sentence[i + 2 : i + 6]
+            if t.form in lex.SLIGHTS or not t.tag.startswith(("MAG", "NNG"))
+        ]
+        if said and said[0] in lex.SLIGHTS:
+            yield Hit(HATE, f"{form}+{said[0]}"), i
+
+
 def _bridge(forms: list[str]) -> frozenset[str]:
     """A bridge by its name: 마포대교, 한강대교."""
     return frozenset(f for f in forms if f.endswith("대교"))
@@ -266,7 +317,15 @@ def _drugs(
             i + 1 < len(forms) and sentence[i + 1].tag == "EC" and "피우" in forms[i + 2 : i + 4]
         )
         spiked = present & SPIKED_INTO and present & KNOCKED_OUT
-        if form in KID_DRINKS and present & words.ALCOHOL and present & words.MINORS:
+        if form in ("떨", "위드") and "피우" in forms[i + 1 : i + 3] and "불" not in present:
+            yield Hit(DRUGS, form + " 피우"), i
+        elif form == "위" and forms[i + 1 : i + 3] == ["드", "피우"]:
+            yield Hit(DRUGS, "위드 피우"), i
+        elif form == "작대기" and forms[i + 1 : i + 2] == ["놓"]:
+            yield Hit(DRUGS, "작대기 놓"), i
+        elif form in words.PILLS and present & HIGH:
+            yield Hit(DRUGS, form + "+헤롱헤롱"), i
+        elif form in KID_DRINKS and present & words.ALCOHOL and present & words.MINORS:
             yield Hit(DRUGS, "아이+" + form), i
         elif form == "약" and forms[i + 1 : i + 2] == ["빨"]:
             yield Hit(DRUGS, "약 빨"), i
@@ -286,7 +345,9 @@ def _sexual(
     for i, form in enumerate(forms):
         if form in TOUCHES and not _negated(sentence, i):
             done_to = _object(sentence, i)
-            if done_to in INTIMATE and not present & CARE:
+            body = done_to in BODY or "몸" in present
+            groomed = body and present & YOUNG and present & GROOMING
+            if (done_to in INTIMATE and not present & CARE) or groomed:
                 yield Hit(SEXUAL, f"{done_to}+{form}"), i
             elif done_to in BODY and present & words.STRANGERS and present & SNEAKY:
                 yield Hit(SEXUAL, f"몰래 {done_to}+{form}"), i
@@ -296,6 +357,14 @@ def _sexual(
             yield Hit(SEXUAL, "모텔에 데려가"), i
         elif form == "뽀뽀" and present & TREATS and present & words.STRANGERS:
             yield Hit(SEXUAL, "뽀뽀+사탕"), i
+        elif (
+            form == "거기"
+            and present & {"만지", "보이", "보여주"}
+            and not _negated(sentence, i + 2)
+        ):
+            yield Hit(SEXUAL, "거기+만지"), i
+        elif form == "침대" and "밤" in present and "일" in present and present & PEEKS:
+            yield Hit(SEXUAL, "밤에 침대에서 하는 일"), i
         elif form == "사진" and present & UNDRESSED and "보내" in present:
             yield Hit(SEXUAL, "벗은 사진 보내"), i
         elif form == "벗" and "서로" in present and present & TOUCHES:
@@ -314,8 +383,14 @@ def _hate(
     if "피부" in present and present & SKIN_COLOURS and present & lex.SLIGHTS:
         yield Hit(HATE, "피부색+" + min(present & lex.SLIGHTS)), forms.index("피부")
     groups = present & (words.GROUPS | lex.NATIONS)
+    if not groups and present & SEXES:
+        yield from _statement(sentence, forms, SEXES)
     if not groups:
         return
+    if present & LEAVES and any(f in ("어야", "아야", "라") for f in forms):
+        yield Hit(HATE, min(groups) + "+나가야"), 0
+    if "쓸모" in present and present & {"없", "없이"}:
+        yield Hit(HATE, min(groups) + "+쓸모없"), 0
     if present & RULES and present & WORLDS:
         yield Hit(HATE, min(groups) + "+세상을 지배"), 0
     for i, form in enumerate(forms):

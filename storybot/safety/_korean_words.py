@@ -41,7 +41,7 @@ NOUNS: dict[str, str] = {
     **_words(
         WEAPONS,
         "총 총기 권총 소총 기관총 기관단총 저격총 엽총 산탄총 장총 폭탄 수류탄 폭발물 화염병 흉기"
-        " 너클 가스총 전기충격기 사제총 사제폭탄 잭나이프",
+        " 너클 가스총 전기충격기 사제총 사제폭탄 잭나이프 독가스 신경가스 사린 화학무기 생화학무기",
     ),
     **_words(
         SEXUAL,
@@ -56,7 +56,7 @@ NOUNS: dict[str, str] = {
         " 환각제 각성제 펜타닐 아편 마리화나 만취 술주정 주정뱅이 알코올중독 음주운전 고주망태"
         " 꽐라 곤드레만드레 물뽕 졸피뎀 프로포폴 케타민 엘에스디 떨쟁이 환각버섯",
     ),
-    **_words(SELF_HARM, "자살 자해 투신 할복 자살시도 동반자살 리스트컷"),
+    **_words(SELF_HARM, "자살 자해 투신 할복 자살시도 동반자살 리스트컷 리스컷 손목긋기"),
     **_words(
         HATE,
         "인종차별 나치 히틀러 홀로코스트 깜둥이 흑형 쪽바리 짱깨 짱개 조센징 똥남아 급식충"
@@ -131,7 +131,7 @@ SUBSTRINGS: dict[str, str] = {
         " 구강성교 몸캠 폰섹 야스하 원조교제",
     ),
     **_words(DRUGS, "필로폰 히로뽕 코카인 헤로인 대마초 마리화나 음주운전"),
-    **_words(SELF_HARM, "자살시도"),
+    **_words(SELF_HARM, "자살시도 리스컷"),
     **_words(HATE, "깜둥이 쪽바리 조센징 짱깨 급식충 한남충 틀딱 똥남아"),
     **_words(
         PROFANITY,
@@ -155,9 +155,9 @@ NEXT_EXCEPTIONS: dict[str, frozenset[str]] = {
     "자살": frozenset({"골"}),
     "대마": frozenset({"왕", "법사", "도", "마왕"}),
     "시발": frozenset({"점", "역", "택시"}),
-    "킬러": frozenset({"고래"}),
     "발기": frozenset({"인", "인들"}),
     "살인": frozenset({"미소", "적"}),  # 살인 미소 (a killer smile), 살인적인 더위
+    "킬러": _set("웨일 고래 비 벌 문항 콘텐츠 스마일 미소"),  # a killer whale, a killer bee
     "시체": frozenset({"놀이"}),
 }
 PREVIOUS_EXCEPTIONS: dict[str, frozenset[str]] = {
