@@ -258,7 +258,9 @@ def _context_rules(
     present = set(forms)
     if form in words.DRINK and present & words.BLOWS:
         yield Hit(DRUGS, f"{form}+폭력"), i, i
-    if form in words.SUBSTANCES and present & words.CHILDREN and present & {"마시", "피우"}:
+    against = present & words.NO_SMOKING  # a child asking an uncle to drink less
+    used = present & {"마시", "피우"}
+    if form in words.SUBSTANCES and present & words.CHILDREN and used and not against:
         yield Hit(DRUGS, form), i, i
     if form in words.GROUPS:
         j = i + 1

@@ -149,7 +149,7 @@ def _drugs(
                 yield Hit(DRUGS, "필름이 끊기"), i
         elif form in words.INHALANTS and present & words.SNIFFS:
             yield Hit(DRUGS, form), i
-        elif form in words.ALCOHOL - {"회식", "만취"} and present & words.MINORS:
+        elif form in words.ALCOHOL - {"회식", "만취"} and present & words.MINORS and not against:
             # 주다 as a verb of its own (술을 주다), not the helper of 보여 주다.
             if _poured(sentence):
                 yield Hit(DRUGS, form), i

@@ -140,7 +140,7 @@ SUBSTRINGS: dict[str, str] = {
     ),
 }
 # Innocent words that contain a substring above.
-SUBSTRING_EXCEPTIONS: tuple[str, ...] = ("병신년", "시발점", "시발역", "너클볼")
+SUBSTRING_EXCEPTIONS: tuple[str, ...] = ("병신년", "시발점", "시발역", "너클볼", "씨발라")
 
 # Innocent neighbours: a hit followed (or preceded) by one of these is something else.
 FOODS = _set(
@@ -167,6 +167,7 @@ PREVIOUS_EXCEPTIONS: dict[str, frozenset[str]] = {
     ),
     "총": _set("물 장난감 비비탄 레이저 광선 물감 눈 풍선 비눗방울 나무 고무줄 딱 종이 솜 거품 새"),
     "총기": frozenset({"장난감"}),
+    "병신": frozenset({"년"}),  # 2016년 병신년: the year of the monkey, after a year
     "테러": _set("방귀 냄새 간지럼 뽀뽀 웃음"),
     "대마": frozenset({"대"}),
 }
@@ -267,7 +268,9 @@ TOBACCO = re.compile("담배|담뱃|꽁초|궐련|곰방대|물부리|시가렛"
 SMOKING = _set("줄담배 골초 흡연 애연가 흡연자 간접흡연 담배질 맞담배")
 PUFFS = _set("연기 뻐끔 뻐끔뻐끔 뻑뻑 뻐끔거리")
 # Said against smoking: 끊다, 금연, 나쁘다, 피우지 말다 (말 as a verb), 안/못 피우다.
-NO_SMOKING = _set("끊 금연 나쁘 해롭 싫 그만 건강 싫어하 끊기 예방 금지 반대 위험 경고 피해")
+NO_SMOKING = _set(
+    "끊 금연 나쁘 해롭 싫 그만 건강 싫어하 끊기 예방 금지 반대 위험 경고 피해 줄이 금주 절주"
+)
 NOT = _set("말/VX 안/MAG 못/MAG")
 ERAS = _set("시절 옛날 적 때 시대")
 ALCOHOL = _set(

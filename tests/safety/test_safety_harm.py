@@ -164,6 +164,9 @@ LOOK_ALIKES = [
     "할머니가 손녀 손톱을 잘라 줘요",
     "외국인 친구가 고향으로 돌아가야 해서 슬픈 이야기",
     "firefighters open the fire hydrant",
+    "아빠에게 술을 줄여 달라고 부탁하는 딸",  # a child against drink
+    "포도 씨 발라 먹는 동생",  # 씨 발라: peeling seeds, typed apart
+    "1956년 병신년에 태어난 할아버지",  # the year's name after a year
     # weapons
     "해적이 칼을 휘두르며 보물을 지켜요",
     "요리사가 식칼로 채소를 썰어요",
