@@ -32,12 +32,9 @@ from storybot.safety._categories import (
     Hit,
 )
 from storybot.safety._korean_acts import Morpheme, _negated, _object
+from storybot.safety._korean_words import _set
 
-
-def _set(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
+LIVING = words.PEOPLE | lex.ANIMALS | lex.KIDS
 BEATS = _set(
     "때리 패 두들기 두드려패 구타 폭행 걷어차 짓밟 밟 찌르 조르 후려치 내리치 갈기 던지 괴롭히"
 )
@@ -132,15 +129,11 @@ def harms(sentence: Sequence[Morpheme]) -> Iterator[tuple[Hit, int]]:
             yield Hit(PROFANITY, "조까"), i
 
 
-def _living() -> frozenset[str]:
-    return words.PEOPLE | lex.ANIMALS | lex.KIDS
-
-
 def _violence(
     sentence: Sequence[Morpheme], forms: list[str], present: set[str]
 ) -> Iterator[tuple[Hit, int]]:
     # A child's name (민수를) is someone too.
-    living = _living() | {t.form for t in sentence if t.tag == "NNP"}
+    living = LIVING | {t.form for t in sentence if t.tag == "NNP"}
     hurt = bool(present & HURTS)
     for i, token in enumerate(sentence):
         form = token.form

@@ -33,9 +33,9 @@ from typing import Any
 
 import aiohttp
 
+import storybot.story.server_verdict as verdict
 from storybot.config import Settings
 from storybot.errors import LLMServerError, LLMUnavailableError, one_line
-from storybot.story import server_verdict as verdict
 from storybot.story.gbnf import worst_case_tokens
 from storybot.story.gbnf_rest import remainder_grammar
 from storybot.story.grammar import story_grammar, story_schema
